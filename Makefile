@@ -1,0 +1,55 @@
+# The two commands: `make run` and `make test`. Both install what they need from scratch
+# (a Python venv, npm packages, Debian's Chromium when a test needs it) and are safe to re-run.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+NODE22 := npx -y -p node@22 --
+
+.PHONY: run test install lint contracts-test contracts-check pytest pytest-sqlite pytest-postgres clean
+
+run: install
+	$(BIN)/lotline up
+
+test: install lint contracts-check contracts-test pytest
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip uv
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $@
+
+# Hardhat 3 needs Node >= 22.13; under Node 20 `npm ci` silently skips its native EDR package.
+node_modules/.installed: package.json package-lock.json
+	$(NODE22) npm ci --no-audit --no-fund
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+contracts-test: install
+	npm run --silent lint
+	npm test
+
+# Fails when the committed chain/artifacts differ from a fresh compile of contracts/.
+contracts-check: install
+	npm run --silent artifacts:check
+
+pytest: pytest-sqlite pytest-postgres
+
+pytest-sqlite: install
+	$(BIN)/pytest -n 2 --dist loadfile
+
+pytest-postgres: install
+	LOTLINE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadfile -m db
+
+clean:
+	rm -rf $(VENV) node_modules artifacts cache data
