@@ -1,0 +1,226 @@
+"""The one error tree of lotline.
+
+Every refusal anywhere in lotline is a subclass of :class:`LotlineError`. Errors carry no HTTP status:
+``trace_api`` maps them (the worker and the CLI raise the same errors). The class name is the machine-readable
+reason returned to clients (``{"error": "QuantityExceeded", "detail": ...}``).
+
+    LotlineError
+    ├── InvalidInput                      malformed data; nothing was looked up
+    │   ├── InvalidIdentifier
+    │   │   ├── InvalidGTIN
+    │   │   ├── InvalidSSCC
+    │   │   ├── InvalidLot
+    │   │   ├── InvalidSerial
+    │   │   ├── InvalidDigitalLink
+    │   │   ├── InvalidUSCC
+    │   │   ├── InvalidDrugTraceCode
+    │   │   └── InvalidGLN
+    │   ├── InvalidQuantity
+    │   ├── InvalidEvent                  not a valid EPCIS 2.0 / CBV 2.0 event
+    │   └── InvalidSignature
+    │       ├── SignatureExpired
+    │       ├── SignatureReplayed
+    │       └── SignerMismatch
+    ├── NotFound
+    │   ├── UnknownOrganisation
+    │   ├── UnknownProduct
+    │   ├── UnknownBatch
+    │   ├── UnknownCode                   never issued: a forged code
+    │   ├── UnknownShipment
+    │   └── UnknownEvent
+    ├── Conflict
+    │   ├── AlreadyExists
+    │   └── IdempotencyKeyReused          same key, different request
+    ├── Forbidden
+    │   ├── NotAuthenticated
+    │   └── RoleRequired
+    └── RuleViolation                     the ledger refuses the event; nothing is written
+        ├── NotHolder                     only the current holder moves goods
+        ├── ShipmentMismatch              a receive must match a shipment to the receiver
+        ├── QuantityExceeded              nobody ships or sells more than they hold
+        ├── GoodsUnavailable
+        │   ├── RecalledGoods
+        │   ├── HeldGoods                 excursion or failed inspection
+        │   └── ExpiredGoods
+        ├── AlreadyConsumed               an item is sold / administered / destroyed once
+        └── InvalidTransition             e.g. unpacking something that is not packed
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LotlineError(Exception):
+    """Root of every lotline refusal. ``detail`` is a human sentence; ``context`` is machine-readable."""
+
+    def __init__(self, detail: str, **context: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.context = context
+
+    @property
+    def reason(self) -> str:
+        return type(self).__name__
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.reason, "detail": self.detail}
+        if self.context:
+            body["context"] = self.context
+        return body
+
+
+class InvalidInput(LotlineError):
+    pass
+
+
+class InvalidIdentifier(InvalidInput):
+    pass
+
+
+class InvalidGTIN(InvalidIdentifier):
+    pass
+
+
+class InvalidSSCC(InvalidIdentifier):
+    pass
+
+
+class InvalidLot(InvalidIdentifier):
+    pass
+
+
+class InvalidSerial(InvalidIdentifier):
+    pass
+
+
+class InvalidDigitalLink(InvalidIdentifier):
+    pass
+
+
+class InvalidUSCC(InvalidIdentifier):
+    pass
+
+
+class InvalidDrugTraceCode(InvalidIdentifier):
+    pass
+
+
+class InvalidGLN(InvalidIdentifier):
+    pass
+
+
+class InvalidQuantity(InvalidInput):
+    pass
+
+
+class InvalidEvent(InvalidInput):
+    pass
+
+
+class InvalidSignature(InvalidInput):
+    pass
+
+
+class SignatureExpired(InvalidSignature):
+    pass
+
+
+class SignatureReplayed(InvalidSignature):
+    pass
+
+
+class SignerMismatch(InvalidSignature):
+    pass
+
+
+class NotFound(LotlineError):
+    pass
+
+
+class UnknownOrganisation(NotFound):
+    pass
+
+
+class UnknownProduct(NotFound):
+    pass
+
+
+class UnknownBatch(NotFound):
+    pass
+
+
+class UnknownCode(NotFound):
+    pass
+
+
+class UnknownShipment(NotFound):
+    pass
+
+
+class UnknownEvent(NotFound):
+    pass
+
+
+class Conflict(LotlineError):
+    pass
+
+
+class AlreadyExists(Conflict):
+    pass
+
+
+class IdempotencyKeyReused(Conflict):
+    pass
+
+
+class Forbidden(LotlineError):
+    pass
+
+
+class NotAuthenticated(Forbidden):
+    pass
+
+
+class RoleRequired(Forbidden):
+    pass
+
+
+class RuleViolation(LotlineError):
+    pass
+
+
+class NotHolder(RuleViolation):
+    pass
+
+
+class ShipmentMismatch(RuleViolation):
+    pass
+
+
+class QuantityExceeded(RuleViolation):
+    pass
+
+
+class GoodsUnavailable(RuleViolation):
+    pass
+
+
+class RecalledGoods(GoodsUnavailable):
+    pass
+
+
+class HeldGoods(GoodsUnavailable):
+    pass
+
+
+class ExpiredGoods(GoodsUnavailable):
+    pass
+
+
+class AlreadyConsumed(RuleViolation):
+    pass
+
+
+class InvalidTransition(RuleViolation):
+    pass
