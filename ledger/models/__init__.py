@@ -1,0 +1,56 @@
+"""The ledger's tables. Import from here: ``from ledger.models import Batch, Event``."""
+
+from ledger.models.base import (
+    AnchorStatus,
+    Base,
+    Category,
+    ChainJobStatus,
+    CodeKind,
+    CodeStatus,
+    HoldKind,
+    MovementKind,
+    RecallStatus,
+    Role,
+    ShipmentStatus,
+    utcnow,
+)
+from ledger.models.control import Anchor, ChainJob, Hold, IdempotencyRecord, OutboxEntry, Recall, RecallTarget
+from ledger.models.events import Event, EventBatch, Holding, Movement, Shipment, ShipmentLine, Transformation
+from ledger.models.goods import Batch, Code, Document, Product
+from ledger.models.parties import ApiToken, Location, Organisation
+
+__all__ = [
+    "Anchor",
+    "AnchorStatus",
+    "ApiToken",
+    "Base",
+    "Batch",
+    "Category",
+    "ChainJob",
+    "ChainJobStatus",
+    "Code",
+    "CodeKind",
+    "CodeStatus",
+    "Document",
+    "Event",
+    "EventBatch",
+    "Hold",
+    "HoldKind",
+    "Holding",
+    "IdempotencyRecord",
+    "Location",
+    "Movement",
+    "MovementKind",
+    "Organisation",
+    "OutboxEntry",
+    "Product",
+    "Recall",
+    "RecallStatus",
+    "RecallTarget",
+    "Role",
+    "Shipment",
+    "ShipmentLine",
+    "ShipmentStatus",
+    "Transformation",
+    "utcnow",
+]

@@ -1,0 +1,241 @@
+"""Aggregation and transformation: packing items into cases and pallets (SSCC), unpacking, and turning input
+batches into a new output batch. Same discipline as ``ledger.trade``: check everything, then write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger import epcis, terms
+from ledger.errors import AlreadyExists, InvalidTransition, UnknownCode, UnknownProduct
+from ledger.event_hash import hash_digest
+from ledger.goods import Goods, code_label, holding_for_update, item_state, resolve
+from ledger.identifiers import DigitalLink, make_sscc, normalize_gtin, normalize_sscc, validate_lot
+from ledger.merkle import batch_key
+from ledger.models import (
+    Batch,
+    Code,
+    CodeKind,
+    CodeStatus,
+    Event,
+    Movement,
+    MovementKind,
+    Product,
+    Transformation,
+)
+from ledger.recorder import ZERO_HEAD, Signer, record_event
+from ledger.rules import require_holder, require_quantity
+from ledger.trade import ScanContext, check_outgoing, epcs_of, quantities_of, read_point
+
+
+def next_sscc(session: Session, company_prefix: str) -> str:
+    taken = session.scalar(select(func.count()).select_from(Code).where(Code.kind == CodeKind.SSCC)) or 0
+    sscc = make_sscc(company_prefix, taken + 1)
+    while session.scalar(select(Code.id).where(Code.sscc == sscc)) is not None:
+        taken += 1
+        sscc = make_sscc(company_prefix, taken + 1)
+    return sscc
+
+
+def pack(
+    session: Session, signer: Signer, ctx: ScanContext, children: Sequence[DigitalLink], *, sscc: str
+) -> tuple[Event, Code]:
+    """Put items (or smaller units) into a case or pallet. The parent is created if it is new."""
+    sscc = normalize_sscc(sscc)
+    if not children:
+        raise InvalidTransition("packing needs at least one child code")
+    resolved = resolve(session, Goods(codes=tuple(children)))
+    for code in resolved.top_codes:
+        require_holder(item_state(code, code_label(code, resolved.batches, resolved.products)), ctx.org.id)
+        if code.parent_id is not None:
+            raise InvalidTransition(
+                f"{code_label(code, resolved.batches, resolved.products)} is already packed", code_id=code.id
+            )
+        if code.sscc == sscc:
+            raise InvalidTransition("a logistic unit cannot contain itself", sscc=sscc)
+    parent = session.scalar(select(Code).where(Code.sscc == sscc).with_for_update())
+    if parent is None:
+        parent = Code(
+            kind=CodeKind.SSCC,
+            sscc=sscc,
+            status=CodeStatus.ACTIVE,
+            holder_org_id=ctx.org.id,
+            issued_by_org_id=ctx.org.id,
+        )
+        session.add(parent)
+        session.flush()
+    else:
+        require_holder(item_state(parent, f"(00){sscc}"), ctx.org.id)
+    when = ctx.time()
+    document = epcis.aggregation_event(
+        action=epcis.Action.ADD,
+        parent_id=terms.sscc_epc(sscc),
+        child_epcs=epcs_of(resolved),
+        biz_step=epcis.BizStep.PACKING,
+        disposition=epcis.Disposition.IN_PROGRESS,
+        event_time=when,
+        read_point=read_point(ctx),
+    )
+    event = record_event(
+        session,
+        signer,
+        org=ctx.org,
+        document=document,
+        batches=resolved.batches.values(),
+        event_time=when,
+        location_id=ctx.location_id,
+    )
+    for code in resolved.top_codes:
+        code.parent_id = parent.id
+    return event, parent
+
+
+def unpack(
+    session: Session, signer: Signer, ctx: ScanContext, *, sscc: str, children: Sequence[DigitalLink] = ()
+) -> Event:
+    """Take some (or all) children out of a case or pallet."""
+    sscc = normalize_sscc(sscc)
+    parent = session.scalar(select(Code).where(Code.sscc == sscc).with_for_update())
+    if parent is None:
+        raise UnknownCode(f"SSCC {sscc} was never issued on this network", sscc=sscc)
+    require_holder(item_state(parent, f"(00){sscc}"), ctx.org.id)
+    if children:
+        resolved = resolve(session, Goods(codes=tuple(children)))
+        for code in resolved.top_codes:
+            if code.parent_id != parent.id:
+                raise InvalidTransition(
+                    f"{code_label(code, resolved.batches, resolved.products)} is not in {sscc}", code_id=code.id
+                )
+        taken_out = resolved.top_codes
+    else:
+        taken_out = list(session.scalars(select(Code).where(Code.parent_id == parent.id).with_for_update()))
+        if not taken_out:
+            raise InvalidTransition(f"SSCC {sscc} is empty", sscc=sscc)
+        resolved = resolve(session, Goods(codes=tuple(_link(session, c) for c in taken_out)))
+    when = ctx.time()
+    document = epcis.aggregation_event(
+        action=epcis.Action.DELETE,
+        parent_id=terms.sscc_epc(sscc),
+        child_epcs=epcs_of(resolved),
+        biz_step=epcis.BizStep.UNPACKING,
+        event_time=when,
+        read_point=read_point(ctx),
+    )
+    event = record_event(
+        session,
+        signer,
+        org=ctx.org,
+        document=document,
+        batches=resolved.batches.values(),
+        event_time=when,
+        location_id=ctx.location_id,
+    )
+    for code in taken_out:
+        code.parent_id = None
+    return event
+
+
+def _link(session: Session, code: Code) -> DigitalLink:
+    if code.sscc is not None:
+        return DigitalLink(sscc=code.sscc)
+    batch = session.get(Batch, code.batch_id)
+    assert batch is not None
+    product = session.get(Product, batch.product_id)
+    assert product is not None
+    return DigitalLink(gtin=product.gtin, lot=batch.lot, serial=code.serial)
+
+
+def transform(
+    session: Session,
+    signer: Signer,
+    ctx: ScanContext,
+    inputs: Goods,
+    *,
+    output_gtin: str,
+    output_lot: str,
+    output_quantity: int,
+) -> tuple[Event, Batch]:
+    """Consume input batches (e.g. carcasses) into a new output batch (cut packs) that this holder owns."""
+    output_gtin, output_lot = normalize_gtin(output_gtin), validate_lot(output_lot)
+    output_quantity = require_quantity(output_quantity, what="output quantity")
+    product = session.scalar(select(Product).where(Product.gtin == output_gtin))
+    if product is None:
+        raise UnknownProduct(f"no product with GTIN {output_gtin} is registered", gtin=output_gtin)
+    if session.scalar(select(Batch.id).where(Batch.product_id == product.id, Batch.lot == output_lot)) is not None:
+        raise AlreadyExists(f"batch {output_gtin}/{output_lot} already exists", gtin=output_gtin, lot=output_lot)
+    resolved = resolve(session, inputs)
+    if not resolved.quantity_by_batch():
+        raise InvalidTransition("a transformation needs at least one input")
+    check_outgoing(session, ctx, resolved, action="transformed", available=True)
+    expiries = [b.expiry_date for b in resolved.batches.values() if b.expiry_date is not None]
+    output = Batch(
+        product_id=product.id,
+        lot=output_lot,
+        registrant_org_id=ctx.org.id,
+        quantity=output_quantity,
+        expiry_date=min(expiries) if expiries else None,
+        batch_key="0x" + batch_key(output_gtin, output_lot).hex(),
+        registration_hash=ZERO_HEAD,
+        chain_head=ZERO_HEAD,
+        event_count=0,
+    )
+    session.add(output)
+    session.flush()
+    when = ctx.time()
+    document = epcis.transformation_event(
+        input_epcs=epcs_of(resolved),
+        input_quantity_list=quantities_of(resolved),
+        output_quantity_list=[terms.quantity_element(output_gtin, output_lot, output_quantity, product.unit)],
+        biz_step=epcis.BizStep.TRANSFORMING,
+        disposition=epcis.Disposition.ACTIVE,
+        event_time=when,
+        read_point=read_point(ctx),
+    )
+    touched = [*resolved.batches.values(), output]
+    event = record_event(
+        session, signer, org=ctx.org, document=document, batches=touched, event_time=when, location_id=ctx.location_id
+    )
+    # A transformed batch has no registrant declaration: its birth certificate is the transformation event.
+    output.registration_hash = "0x" + hash_digest(event.event_id).hex()
+    for batch_id, quantity in resolved.quantity_by_batch().items():
+        session.add(
+            Transformation(
+                event_seq=event.seq,
+                org_id=ctx.org.id,
+                input_batch_id=batch_id,
+                output_batch_id=output.id,
+                input_quantity=quantity,
+            )
+        )
+        session.add(
+            Movement(
+                event_seq=event.seq,
+                batch_id=batch_id,
+                kind=MovementKind.TRANSFORM_IN,
+                from_org_id=ctx.org.id,
+                quantity=quantity,
+            )
+        )
+        holding = holding_for_update(session, ctx.org.id, batch_id)
+        holding.on_hand -= quantity
+        holding.transformed += quantity
+        holding.updated_at = when
+    session.add(
+        Movement(
+            event_seq=event.seq,
+            batch_id=output.id,
+            kind=MovementKind.TRANSFORM_OUT,
+            to_org_id=ctx.org.id,
+            quantity=output_quantity,
+        )
+    )
+    holding = holding_for_update(session, ctx.org.id, output.id)
+    holding.on_hand += output_quantity
+    holding.received += output_quantity
+    holding.updated_at = when
+    for code in resolved.items:
+        code.status, code.consumed_at = CodeStatus.TRANSFORMED, when
+    return event, output

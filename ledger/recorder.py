@@ -1,0 +1,96 @@
+"""Turns an accepted EPCIS event into ledger rows: the signed event, each batch's hash-chain link, the outbox row.
+
+Everything here runs inside the caller's transaction, after the rules have accepted the event. The event id is
+the CBV 2.0 hash of the EPCIS document, so a third party recomputes it from the stored document alone; the
+signature binds it to the organisation's key; the outbox row is what the anchoring worker picks up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.errors import AlreadyExists
+from ledger.event_hash import event_hash, hash_digest
+from ledger.keys import KeyVault
+from ledger.merkle import chain_head
+from ledger.models import Batch, Event, EventBatch, Organisation, OutboxEntry
+from ledger.signing import SigningDomain, sign_event
+
+ZERO_HEAD = "0x" + "00" * 32
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """What the ledger needs to sign on behalf of organisations whose keys it keeps (encrypted)."""
+
+    vault: KeyVault
+    domain: SigningDomain
+    ttl_seconds: int = 3600
+
+    def private_key(self, org: Organisation) -> bytes:
+        return self.vault.decrypt(org.encrypted_key, org_ref=org.uscc)
+
+
+def record_event(
+    session: Session,
+    signer: Signer,
+    *,
+    org: Organisation,
+    document: dict[str, Any],
+    batches: Iterable[Batch],
+    event_time: datetime,
+    location_id: int | None = None,
+) -> Event:
+    """Hash, sign and store ``document``; extend the hash chain of every batch it touches.
+
+    The batches must already be locked by the caller (``SELECT … FOR UPDATE``): two events on one batch must not
+    read the same previous head.
+    """
+    event_id = event_hash(document)
+    if session.scalar(select(Event.seq).where(Event.event_id == event_id)) is not None:
+        raise AlreadyExists(f"an identical event is already recorded: {event_id}", event_id=event_id)
+    digest = hash_digest(event_id)
+
+    org.signature_nonce += 1
+    signature = sign_event(
+        signer.private_key(org),
+        digest,
+        nonce=org.signature_nonce,
+        deadline=int(time.time()) + signer.ttl_seconds,
+        domain=signer.domain,
+    )
+    stored = {**document, "eventID": event_id}
+    event = Event(
+        event_id=event_id,
+        event_type=str(document["type"]),
+        action=document.get("action"),
+        biz_step=document.get("bizStep"),
+        disposition=document.get("disposition"),
+        event_time=event_time,
+        org_id=org.id,
+        location_id=location_id,
+        document=stored,
+        signer=signature.signer,
+        nonce=signature.nonce,
+        deadline=signature.deadline,
+        signature="0x" + signature.signature.hex(),
+    )
+    session.add(event)
+    session.flush()
+
+    for batch in sorted({b.id: b for b in batches}.values(), key=lambda b: b.id):
+        head = chain_head(bytes.fromhex(batch.chain_head[2:]), digest)
+        batch.event_count += 1
+        batch.chain_head = "0x" + head.hex()
+        session.add(
+            EventBatch(batch_id=batch.id, position=batch.event_count, event_seq=event.seq, head=batch.chain_head)
+        )
+    session.add(OutboxEntry(event_seq=event.seq))
+    return event

@@ -1,0 +1,400 @@
+"""Trade scans: ship, receive, sell, administer, destroy, inspect.
+
+Each function checks every rule against locked rows first (``ledger.goods`` + ``ledger.rules``), then writes
+the EPCIS event (``ledger.recorder``), the trade-graph edges and the holdings, all in the caller's transaction.
+A refusal raises before the first write, so nothing of a refused scan is ever stored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import epcis, terms
+from ledger.errors import (
+    AlreadyConsumed,
+    InvalidTransition,
+    NotHolder,
+    RecalledGoods,
+    UnknownOrganisation,
+    UnknownShipment,
+)
+from ledger.goods import (
+    BatchLine,
+    Goods,
+    ResolvedGoods,
+    batch_state,
+    code_label,
+    holding_for_update,
+    item_state,
+    lock_holding,
+    recalled_codes,
+    resolve,
+)
+from ledger.identifiers import DigitalLink
+from ledger.models import (
+    Batch,
+    Category,
+    Code,
+    CodeStatus,
+    Event,
+    Hold,
+    HoldKind,
+    Movement,
+    MovementKind,
+    Organisation,
+    Product,
+    Role,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+)
+from ledger.recorder import Signer, record_event
+from ledger.rules import (
+    CONSUMED,
+    ShipmentState,
+    require_available,
+    require_holder,
+    require_on_hand,
+    require_receivable,
+    require_receive_matches,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanContext:
+    """Who scans, where and when."""
+
+    org: Organisation
+    location_id: int | None = None
+    event_time: datetime | None = None
+
+    def time(self) -> datetime:
+        return self.event_time or datetime.now(UTC)
+
+
+def check_outgoing(session: Session, ctx: ScanContext, goods: ResolvedGoods, *, action: str, available: bool) -> None:
+    """The shared checks of every outgoing scan: holder, not consumed, available, enough on hand."""
+    org_id = ctx.org.id
+    for code in goods.top_codes + goods.items + goods.containers:
+        require_holder(item_state(code, code_label(code, goods.batches, goods.products)), org_id)
+    today = ctx.time().date()
+    if available:
+        for batch in goods.batches.values():
+            require_available(
+                batch_state(session, batch, goods.products[batch.product_id], org_id), today=today, action=action
+            )
+        for code_id, number in recalled_codes(session, [c.id for c in goods.items]).items():
+            raise RecalledGoods(f"code {code_id} is under recall {number}: it cannot be {action}", code_id=code_id)
+    for batch_id, quantity in goods.quantity_by_batch().items():
+        batch = goods.batches[batch_id]
+        holding = lock_holding(session, org_id, batch_id)
+        require_on_hand(
+            label=code_label_for_batch(goods, batch_id),
+            on_hand=holding.on_hand if holding else 0,
+            requested=quantity,
+            batch_id=batch.id,
+        )
+
+
+def code_label_for_batch(goods: ResolvedGoods, batch_id: int) -> str:
+    batch = goods.batches[batch_id]
+    return f"(01){goods.products[batch.product_id].gtin}(10){batch.lot}"
+
+
+def epcs_of(goods: ResolvedGoods) -> list[str]:
+    out = []
+    for code in goods.top_codes:
+        if code.sscc is not None:
+            out.append(terms.sscc_epc(code.sscc))
+        else:
+            batch = goods.batches[code.batch_id] if code.batch_id is not None else None
+            assert batch is not None
+            assert code.serial is not None
+            out.append(terms.item_epc(goods.products[batch.product_id].gtin, code.serial))
+    return out
+
+
+def quantities_of(goods: ResolvedGoods) -> list[dict[str, object]]:
+    return [
+        terms.quantity_element(goods.products[b.product_id].gtin, b.lot, q, goods.products[b.product_id].unit)
+        for b, q in goods.lines
+    ]
+
+
+def read_point(ctx: ScanContext) -> str | None:
+    return terms.location_uri(ctx.location_id) if ctx.location_id is not None else None
+
+
+def ship(session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, to_org_id: int) -> tuple[Event, Shipment]:
+    """Ship goods to another organisation; they are in transit until it receives them."""
+    receiver = session.get(Organisation, to_org_id)
+    if receiver is None:
+        raise UnknownOrganisation(f"no organisation {to_org_id}", org_id=to_org_id)
+    if receiver.id == ctx.org.id:
+        raise InvalidTransition("an organisation cannot ship to itself")
+    resolved = resolve(session, goods)
+    check_outgoing(session, ctx, resolved, action="shipped", available=True)
+    when = ctx.time()
+    document = epcis.object_event(
+        action=epcis.Action.OBSERVE,
+        epc_list=epcs_of(resolved),
+        quantity_list=quantities_of(resolved),
+        biz_step=epcis.BizStep.SHIPPING,
+        disposition=epcis.Disposition.IN_TRANSIT,
+        event_time=when,
+        read_point=read_point(ctx),
+        source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
+        destination_list=[terms.owning_party(receiver.uscc, receiver.gln)],
+    )
+    event = record_event(
+        session,
+        signer,
+        org=ctx.org,
+        document=document,
+        batches=resolved.batches.values(),
+        event_time=when,
+        location_id=ctx.location_id,
+    )
+    shipment = Shipment(
+        event_seq=event.seq, from_org_id=ctx.org.id, to_org_id=receiver.id, status=ShipmentStatus.IN_TRANSIT
+    )
+    session.add(shipment)
+    session.flush()
+    for batch_id, quantity in resolved.quantity_by_batch().items():
+        session.add(ShipmentLine(shipment_id=shipment.id, batch_id=batch_id, quantity=quantity, received_quantity=0))
+        session.add(
+            Movement(
+                event_seq=event.seq,
+                batch_id=batch_id,
+                kind=MovementKind.SHIP,
+                from_org_id=ctx.org.id,
+                to_org_id=receiver.id,
+                quantity=quantity,
+                shipment_id=shipment.id,
+            )
+        )
+        holding = holding_for_update(session, ctx.org.id, batch_id)
+        holding.on_hand -= quantity
+        holding.shipped += quantity
+        holding.updated_at = when
+    for code in resolved.items + resolved.containers:
+        code.status, code.holder_org_id, code.shipment_id = CodeStatus.IN_TRANSIT, None, shipment.id
+    return event, shipment
+
+
+def receive(
+    session: Session, signer: Signer, ctx: ScanContext, *, shipment_id: int, goods: Goods | None = None
+) -> Event:
+    """Receive a shipment addressed to the scanning organisation: all that is outstanding, or the goods named."""
+    shipment = session.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
+    if shipment is None:
+        raise UnknownShipment(f"no shipment {shipment_id}", shipment_id=shipment_id)
+    lines = {
+        line.batch_id: line
+        for line in session.scalars(
+            select(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id).with_for_update()
+        )
+    }
+    state = ShipmentState(
+        shipment_id=shipment.id,
+        to_org_id=shipment.to_org_id,
+        outstanding={bid: line.quantity - line.received_quantity for bid, line in lines.items()},
+    )
+    resolved = resolve(session, goods if goods is not None else _outstanding_goods(session, state))
+    require_receive_matches(state, receiver_org_id=ctx.org.id, lines=dict(resolved.quantity_by_batch()))
+    for code in resolved.top_codes:
+        require_receivable(item_state(code, code_label(code, resolved.batches, resolved.products)), state)
+    if not resolved.quantity_by_batch():
+        raise InvalidTransition(f"shipment {shipment.id} has nothing left to receive", shipment_id=shipment.id)
+
+    when = ctx.time()
+    sender = session.get(Organisation, shipment.from_org_id)
+    assert sender is not None
+    document = epcis.object_event(
+        action=epcis.Action.OBSERVE,
+        epc_list=epcs_of(resolved),
+        quantity_list=quantities_of(resolved),
+        biz_step=epcis.BizStep.RECEIVING,
+        disposition=epcis.Disposition.IN_PROGRESS,
+        event_time=when,
+        read_point=read_point(ctx),
+        source_list=[terms.owning_party(sender.uscc, sender.gln)],
+        destination_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
+    )
+    event = record_event(
+        session,
+        signer,
+        org=ctx.org,
+        document=document,
+        batches=resolved.batches.values(),
+        event_time=when,
+        location_id=ctx.location_id,
+    )
+    for batch_id, quantity in resolved.quantity_by_batch().items():
+        lines[batch_id].received_quantity += quantity
+        session.add(
+            Movement(
+                event_seq=event.seq,
+                batch_id=batch_id,
+                kind=MovementKind.RECEIVE,
+                from_org_id=shipment.from_org_id,
+                to_org_id=ctx.org.id,
+                quantity=quantity,
+                shipment_id=shipment.id,
+            )
+        )
+        holding = holding_for_update(session, ctx.org.id, batch_id)
+        holding.on_hand += quantity
+        holding.received += quantity
+        holding.updated_at = when
+    for code in resolved.items + resolved.containers:
+        code.status, code.holder_org_id, code.shipment_id = CodeStatus.ACTIVE, ctx.org.id, None
+    complete = all(line.received_quantity >= line.quantity for line in lines.values())
+    shipment.status = ShipmentStatus.RECEIVED if complete else ShipmentStatus.PARTIALLY_RECEIVED
+    return event
+
+
+def _outstanding_goods(session: Session, state: ShipmentState) -> Goods:
+    """Everything still expected on a shipment: top-level codes in transit, plus uncoded batch quantities."""
+    rows = session.execute(
+        select(Code, Batch.lot, Product.gtin)
+        .outerjoin(Batch, Batch.id == Code.batch_id)
+        .outerjoin(Product, Product.id == Batch.product_id)
+        .where(Code.shipment_id == state.shipment_id, Code.status == CodeStatus.IN_TRANSIT)
+    ).all()
+    in_shipment = {code.id for code, _, _ in rows}
+    coded: Counter[int] = Counter(code.batch_id for code, _, _ in rows if code.batch_id is not None)
+    links = []
+    for code, lot, gtin in rows:
+        if code.parent_id is not None and code.parent_id in in_shipment:
+            continue  # travels inside its case or pallet
+        if code.sscc is not None:
+            links.append(DigitalLink(gtin=None, lot=None, serial=None, sscc=code.sscc))
+        else:
+            links.append(DigitalLink(gtin=gtin, lot=lot, serial=code.serial, sscc=None))
+    lines = []
+    for batch_id, outstanding in sorted(state.outstanding.items()):
+        uncoded = outstanding - coded.get(batch_id, 0)
+        if uncoded > 0:
+            lot, gtin = session.execute(
+                select(Batch.lot, Product.gtin)
+                .join(Product, Product.id == Batch.product_id)
+                .where(Batch.id == batch_id)
+            ).one()
+            lines.append(BatchLine(gtin=gtin, lot=lot, quantity=uncoded))
+    return Goods(codes=tuple(links), lines=tuple(lines))
+
+
+def _consume(session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, kind: MovementKind) -> Event:
+    verb = {MovementKind.SELL: "sold", MovementKind.ADMINISTER: "administered", MovementKind.DESTROY: "destroyed"}[kind]
+    resolved = resolve(session, goods)
+    if kind is MovementKind.ADMINISTER:
+        for product in resolved.products.values():
+            if product.category is not Category.VACCINE:
+                raise InvalidTransition(
+                    f"{product.gtin} is not a vaccine and cannot be administered", gtin=product.gtin
+                )
+    # Destroying recalled or held goods is how a recall is closed; selling or administering them is refused.
+    check_outgoing(session, ctx, resolved, action=verb, available=kind is not MovementKind.DESTROY)
+    when = ctx.time()
+    biz_step, disposition, status = {
+        MovementKind.SELL: (epcis.BizStep.RETAIL_SELLING, epcis.Disposition.RETAIL_SOLD, CodeStatus.SOLD),
+        MovementKind.ADMINISTER: (epcis.BizStep.DISPENSING, epcis.Disposition.DISPENSED, CodeStatus.ADMINISTERED),
+        MovementKind.DESTROY: (epcis.BizStep.DESTROYING, epcis.Disposition.DESTROYED, CodeStatus.DESTROYED),
+    }[kind]
+    document = epcis.object_event(
+        action=epcis.Action.DELETE if kind is MovementKind.DESTROY else epcis.Action.OBSERVE,
+        epc_list=epcs_of(resolved),
+        quantity_list=quantities_of(resolved),
+        biz_step=biz_step,
+        disposition=disposition,
+        event_time=when,
+        read_point=read_point(ctx),
+        source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
+    )
+    event = record_event(
+        session,
+        signer,
+        org=ctx.org,
+        document=document,
+        batches=resolved.batches.values(),
+        event_time=when,
+        location_id=ctx.location_id,
+    )
+    for batch_id, quantity in resolved.quantity_by_batch().items():
+        session.add(
+            Movement(event_seq=event.seq, batch_id=batch_id, kind=kind, from_org_id=ctx.org.id, quantity=quantity)
+        )
+        holding = holding_for_update(session, ctx.org.id, batch_id)
+        holding.on_hand -= quantity
+        if kind is MovementKind.DESTROY:
+            holding.destroyed += quantity
+        else:
+            holding.consumed += quantity
+        holding.updated_at = when
+    for code in resolved.items + resolved.containers:
+        code.status, code.consumed_at = status, when
+    return event
+
+
+def sell(session: Session, signer: Signer, ctx: ScanContext, goods: Goods) -> Event:
+    return _consume(session, signer, ctx, goods, kind=MovementKind.SELL)
+
+
+def administer(session: Session, signer: Signer, ctx: ScanContext, goods: Goods) -> Event:
+    return _consume(session, signer, ctx, goods, kind=MovementKind.ADMINISTER)
+
+
+def destroy(session: Session, signer: Signer, ctx: ScanContext, goods: Goods) -> Event:
+    return _consume(session, signer, ctx, goods, kind=MovementKind.DESTROY)
+
+
+def inspect(
+    session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, passed: bool, reason: str = ""
+) -> tuple[Event, Hold | None]:
+    """Record a sampling inspection (抽检). A failure holds the batch at every holder until a regulator acts."""
+    resolved = resolve(session, goods)
+    is_regulator = ctx.org.has_role(Role.REGULATOR)
+    for batch_id in resolved.batches:
+        holding = lock_holding(session, ctx.org.id, batch_id)
+        if not is_regulator and (holding is None or holding.on_hand <= 0):
+            raise NotHolder("only a regulator or a holder of the goods records an inspection", batch_id=batch_id)
+    for code in resolved.items:
+        if code.status in CONSUMED:
+            raise AlreadyConsumed(f"code {code.id} was already {code.status.value}", code_id=code.id)
+    when = ctx.time()
+    document = epcis.object_event(
+        action=epcis.Action.OBSERVE,
+        epc_list=epcs_of(resolved),
+        quantity_list=quantities_of(resolved),
+        biz_step=epcis.BizStep.INSPECTING,
+        disposition=epcis.Disposition.CONFORMANT if passed else epcis.Disposition.NON_CONFORMANT,
+        event_time=when,
+        read_point=read_point(ctx),
+    )
+    event = record_event(
+        session,
+        signer,
+        org=ctx.org,
+        document=document,
+        batches=resolved.batches.values(),
+        event_time=when,
+        location_id=ctx.location_id,
+    )
+    hold = None
+    if not passed:
+        for batch_id in resolved.batches:
+            hold = Hold(
+                batch_id=batch_id,
+                org_id=None,
+                kind=HoldKind.INSPECTION,
+                reason=reason or "failed sampling inspection",
+                event_seq=event.seq,
+            )
+            session.add(hold)
+    return event, hold
