@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from sha3 import keccak_256  # type: ignore[import-untyped]  # C Keccak, ~5x faster here than pycryptodome's (cffi)
+from sha3 import keccak_256  # C Keccak, ~5x faster here than pycryptodome's (cffi)
 
 from ledger.errors import InvalidGTIN, InvalidInput, InvalidLot
 

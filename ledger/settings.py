@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     gs1_company_prefix: str = Field(default="6970000", description="for products registered without a GTIN")
     secret_key: str = Field(default=PLACEHOLDER_SECRET, description="encrypts organisation keys at rest")
     signature_ttl_seconds: int = 3600
+    bootstrap_regulator_name: str = "市场监督管理局（初始监管账户）"
+    bootstrap_regulator_uscc: str = Field(
+        default="11330100MB0000001R", description="the regulator organisation created on first start"
+    )
     max_upload_bytes: int = 20 * 1024 * 1024
 
     @model_validator(mode="after")
