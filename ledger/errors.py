@@ -17,6 +17,8 @@ reason returned to clients (``{"error": "QuantityExceeded", "detail": ...}``).
     │   │   └── InvalidGLN
     │   ├── InvalidQuantity
     │   ├── InvalidEvent                  not a valid EPCIS 2.0 / CBV 2.0 event
+    │   ├── PayloadTooLarge               an upload over the configured limit
+    │   ├── UnsupportedMediaType          an upload of a type we do not keep
     │   └── InvalidSignature
     │       ├── SignatureExpired
     │       ├── SignatureReplayed
@@ -115,6 +117,14 @@ class InvalidQuantity(InvalidInput):
 
 
 class InvalidEvent(InvalidInput):
+    pass
+
+
+class PayloadTooLarge(InvalidInput):
+    pass
+
+
+class UnsupportedMediaType(InvalidInput):
     pass
 
 

@@ -66,5 +66,27 @@ def chain_besu_config(
     typer.echo(f"wrote {out}/genesis.json, permissions_config.toml and validator-*/key")
 
 
-def main() -> None:
-    app()
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="address for the web API")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port for the web API")] = 8000,
+    chain_port: Annotated[int, typer.Option(help="JSON-RPC port of the embedded chain node")] = 8545,
+) -> None:
+    """Run the network on its embedded defaults: ledger, chain node and anchor contract."""
+    from trace_api.up import bring_up
+
+    settings = get_settings()
+    network = bring_up(settings, chain_port=chain_port)
+    typer.echo(f"ledger     {settings.resolved_database_url}")
+    typer.echo(f"chain      {network.rpc_url} (anchor contract {network.contract_address})")
+    typer.echo(f"regulator  {network.regulator}")
+    typer.echo(f"token      {network.regulator_token}   (regulator bearer token, shown once)")
+    typer.echo(f"web API    http://{host}:{port} is not served yet: it arrives with the Trace API issue")
+    if network.node is None:
+        return
+    typer.echo("running; press Ctrl-C to stop")
+    try:
+        network.node.wait()
+    except KeyboardInterrupt:
+        network.node.terminate()
+        network.node.wait(timeout=10)

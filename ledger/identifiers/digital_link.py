@@ -200,6 +200,10 @@ def parse_digital_link(uri: str) -> DigitalLink:
         if diagnosis is None:
             raise _refusal(uri, str(exc)) from exc
         raise _refusal(uri, diagnosis.detail, cause=diagnosis) from exc
+    # biip left-pads short GTINs ("/01/123" becomes 00000000000123); a path key must be a whole GTIN-8/12/13/14.
+    diagnosis = _diagnose_path(parts.path)
+    if diagnosis is not None and not isinstance(diagnosis, InvalidDigitalLink):
+        raise _refusal(uri, diagnosis.detail, cause=diagnosis)
     return _link_from_elements(parsed.element_strings, uri)
 
 

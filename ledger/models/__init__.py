@@ -16,7 +16,7 @@ from ledger.models.base import (
 )
 from ledger.models.control import Anchor, ChainJob, Hold, IdempotencyRecord, OutboxEntry, Recall, RecallTarget
 from ledger.models.events import Event, EventBatch, Holding, Movement, Shipment, ShipmentLine, Transformation
-from ledger.models.goods import Batch, Code, Document, Product
+from ledger.models.goods import Batch, Code, CodeRun, Document, Product
 from ledger.models.parties import ApiToken, Location, Organisation
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "ChainJobStatus",
     "Code",
     "CodeKind",
+    "CodeRun",
     "CodeStatus",
     "Document",
     "Event",

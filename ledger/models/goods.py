@@ -112,3 +112,19 @@ class Code(Base):
     issue_run: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[Created]
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CodeRun(Base):
+    """One request to issue codes for a batch; large runs are issued by the worker and report progress here."""
+
+    __tablename__ = "code_runs"
+
+    id: Mapped[IdPK]
+    batch_id: Mapped[int] = mapped_column(BigId, ForeignKey("batches.id"), index=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisations.id"))
+    count: Mapped[int] = mapped_column(Integer)
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[Created]
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -519,3 +519,10 @@ def test_a_well_formed_drug_trace_code_is_accepted_and_trimmed() -> None:
 def test_malformed_drug_trace_codes_are_refused(code: str, reason: str) -> None:
     with pytest.raises(InvalidDrugTraceCode, match=reason):
         validate_drug_trace_code(code)
+
+
+@pytest.mark.parametrize("uri", ["https://x.cn/01/123/21/ABC12345", "https://x.cn/01/9506000134352999/10/L1"])
+def test_a_digital_link_gtin_that_is_not_8_12_13_or_14_digits_is_refused(uri: str) -> None:
+    with pytest.raises(InvalidDigitalLink) as caught:
+        parse_digital_link(uri)
+    assert caught.value.context["cause"] == "InvalidGTIN"

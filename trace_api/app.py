@@ -1,0 +1,50 @@
+"""The FastAPI application: ``create_app()`` builds it from settings; uvicorn serves ``trace_api.app:app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ledger.db import make_engine, make_session_factory
+from ledger.keys import KeyVault
+from ledger.migrate import upgrade_to_head
+from ledger.recorder import Signer
+from ledger.settings import Settings, get_settings
+from ledger.signing import SigningDomain
+from trace_api import errors
+from trace_api.deps import AppState
+from trace_api.routes import batches, orgs, products, scans
+
+DESCRIPTION = """lotline's JSON API. Every write needs an organisation's bearer token; scans and batch
+registrations also need an `Idempotency-Key`. Refusals are `{"error": <reason>, "detail": <sentence>}`."""
+
+
+def build_state(settings: Settings) -> AppState:
+    upgrade_to_head(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    # Events are signed for this network (its chain id); the domain does not name the contract, so signatures
+    # made before the first deployment stay valid after it.
+    signer = Signer(
+        vault=KeyVault(settings.secret_key),
+        domain=SigningDomain(chain_id=settings.chain_id),
+        ttl_seconds=settings.signature_ttl_seconds,
+    )
+    return AppState(settings=settings, engine=engine, sessions=make_session_factory(engine), signer=signer)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.lotline = build_state(settings)
+        yield
+        app.state.lotline.engine.dispose()
+
+    app = FastAPI(title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    for module in (orgs, products, batches, scans):
+        app.include_router(module.router)
+    return app

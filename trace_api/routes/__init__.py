@@ -1,0 +1,1 @@
+"""One module per resource; routes parse, call a service, return."""

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from sqlalchemy import select
+
+from ledger import errors
+from ledger.models import Batch, Document, Role
+from ledger.registry import BatchAttributes, register_batch
+from trace_api.batches import attach_document, batch_view, get_visible_batch, visible_batches
+from trace_api.deps import CurrentOrg, SessionDep, StateDep, require_role
+from trace_api.errors import error_responses
+from trace_api.idempotency import IdempotencyKey, run_once
+from trace_api.schemas.goods import BatchCreate, BatchOut, DocumentOut
+
+router = APIRouter(prefix="/api/v1", tags=["batches"])
+
+
+@router.post(
+    "/batches",
+    status_code=201,
+    response_model=BatchOut,
+    responses=error_responses(errors.RoleRequired, errors.UnknownProduct, errors.AlreadyExists, errors.InvalidLot),
+)
+def create_batch(
+    body: BatchCreate, org: CurrentOrg, session: SessionDep, state: StateDep, idempotency_key: IdempotencyKey
+) -> BatchOut:
+    """Register a batch at first entry with its flow's declarations; the registrant holds all of it."""
+    require_role(org, Role.PRODUCER)
+
+    def write() -> tuple[int, dict[str, object]]:
+        attrs = BatchAttributes(**body.model_dump(exclude={"gtin", "lot", "quantity", "location_id"}))
+        batch = register_batch(
+            session,
+            state.signer,
+            org,
+            gtin=body.gtin,
+            lot=body.lot,
+            quantity=body.quantity,
+            attrs=attrs,
+            location_id=body.location_id,
+        )
+        return 201, batch_view(session, batch, state.settings.public_url, for_org_id=org.id).model_dump(mode="json")
+
+    _status, payload = run_once(session, org, idempotency_key, body.model_dump(mode="json"), write)
+    return BatchOut.model_validate(payload)
+
+
+@router.get("/batches", response_model=list[BatchOut], responses=error_responses())
+def list_batches(
+    org: CurrentOrg, session: SessionDep, state: StateDep, offset: int = 0, limit: int = 50
+) -> list[BatchOut]:
+    """Batches this organisation registered or holds (all, for a regulator), newest first."""
+    limit = max(1, min(limit, 200))
+    rows = session.scalars(
+        select(Batch).where(visible_batches(org)).order_by(Batch.id.desc()).offset(max(offset, 0)).limit(limit)
+    )
+    return [batch_view(session, b, state.settings.public_url, for_org_id=org.id) for b in rows]
+
+
+@router.get("/batches/{batch_id}", response_model=BatchOut, responses=error_responses(errors.UnknownBatch))
+def get_batch(batch_id: int, org: CurrentOrg, session: SessionDep, state: StateDep) -> BatchOut:
+    return batch_view(session, get_visible_batch(session, org, batch_id), state.settings.public_url, for_org_id=org.id)
+
+
+@router.post(
+    "/batches/{batch_id}/documents",
+    status_code=201,
+    response_model=DocumentOut,
+    responses=error_responses(
+        errors.UnknownBatch, errors.RoleRequired, errors.PayloadTooLarge, errors.UnsupportedMediaType
+    ),
+)
+async def upload_document(
+    batch_id: int,
+    org: CurrentOrg,
+    session: SessionDep,
+    state: StateDep,
+    file: Annotated[UploadFile, File(description="PDF, PNG or JPEG")],
+    kind: Annotated[str, Form(description="customs_declaration, quarantine_certificate, nucleic_acid_report, …")],
+) -> DocumentOut:
+    """Attach a certificate or report; its SHA-256 joins the batch's event chain and is anchored on chain."""
+    limit = state.settings.max_upload_bytes
+    content = await file.read(limit + 1)
+    batch = get_visible_batch(session, org, batch_id)
+    document, event_id = attach_document(
+        session,
+        state.signer,
+        org,
+        batch,
+        kind=kind,
+        filename=file.filename or "document",
+        content_type=file.content_type or "application/octet-stream",
+        content=content,
+        max_bytes=limit,
+    )
+    out = DocumentOut.model_validate(document)
+    out.event_id = event_id
+    return out
+
+
+@router.get(
+    "/batches/{batch_id}/documents", response_model=list[DocumentOut], responses=error_responses(errors.UnknownBatch)
+)
+def list_documents(batch_id: int, org: CurrentOrg, session: SessionDep) -> list[DocumentOut]:
+    batch = get_visible_batch(session, org, batch_id)
+    rows = session.scalars(select(Document).where(Document.batch_id == batch.id).order_by(Document.id))
+    return [DocumentOut.model_validate(r) for r in rows]

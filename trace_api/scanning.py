@@ -1,0 +1,97 @@
+"""Turns API scans into ledger trade operations. The rules and the writes are all in ``ledger``; this module only
+translates names (codes as scanned, USCCs) into what the ledger functions take."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import packing, trade
+from ledger.errors import UnknownOrganisation
+from ledger.goods import BatchLine, Goods
+from ledger.identifiers import parse_code, validate_uscc
+from ledger.models import Organisation, Role
+from ledger.recorder import Signer
+from trace_api.deps import require_role
+from trace_api.schemas.scans import Scan, ScanAction, ScanResult
+
+# Who may record which scan (DESIGN.md §1); regulators inspect anywhere.
+ROLES: dict[ScanAction, tuple[Role, ...]] = {
+    ScanAction.SHIP: (Role.PRODUCER, Role.DISTRIBUTOR, Role.RETAILER, Role.CARRIER),
+    ScanAction.RECEIVE: (Role.PRODUCER, Role.DISTRIBUTOR, Role.RETAILER, Role.CARRIER, Role.VACCINATOR),
+    ScanAction.SELL: (Role.RETAILER, Role.DISTRIBUTOR, Role.PRODUCER),
+    ScanAction.ADMINISTER: (Role.VACCINATOR,),
+    ScanAction.DESTROY: (Role.PRODUCER, Role.DISTRIBUTOR, Role.RETAILER, Role.VACCINATOR, Role.CARRIER),
+    ScanAction.INSPECT: (Role.REGULATOR, Role.PRODUCER, Role.DISTRIBUTOR, Role.RETAILER, Role.VACCINATOR),
+    ScanAction.PACK: (Role.PRODUCER, Role.DISTRIBUTOR, Role.CARRIER),
+    ScanAction.UNPACK: (Role.PRODUCER, Role.DISTRIBUTOR, Role.RETAILER, Role.CARRIER, Role.VACCINATOR),
+    ScanAction.TRANSFORM: (Role.PRODUCER, Role.DISTRIBUTOR),
+}
+
+
+def _goods(scan: Scan) -> Goods:
+    return Goods(
+        codes=tuple(parse_code(text) for text in scan.codes),
+        lines=tuple(BatchLine(line.gtin, line.lot, line.quantity) for line in scan.lines),
+    )
+
+
+def _org_by_uscc(session: Session, uscc: str) -> Organisation:
+    uscc = validate_uscc(uscc)
+    org = session.scalar(select(Organisation).where(Organisation.uscc == uscc))
+    if org is None:
+        raise UnknownOrganisation(f"no organisation with USCC {uscc} is registered", uscc=uscc)
+    return org
+
+
+def record_scan(session: Session, signer: Signer, org: Organisation, scan: Scan) -> ScanResult:
+    require_role(org, *ROLES[scan.action])
+    ctx = trade.ScanContext(org=org, location_id=scan.location_id, event_time=scan.event_time)
+    shipment_id = output_batch_id = None
+    match scan.action:
+        case ScanAction.SHIP:
+            assert scan.to_org is not None
+            receiver = _org_by_uscc(session, scan.to_org)
+            event, shipment = trade.ship(session, signer, ctx, _goods(scan), to_org_id=receiver.id)
+            shipment_id = shipment.id
+        case ScanAction.RECEIVE:
+            assert scan.shipment_id is not None
+            goods = _goods(scan) if scan.codes or scan.lines else None
+            event = trade.receive(session, signer, ctx, shipment_id=scan.shipment_id, goods=goods)
+            shipment_id = scan.shipment_id
+        case ScanAction.SELL:
+            event = trade.sell(session, signer, ctx, _goods(scan))
+        case ScanAction.ADMINISTER:
+            event = trade.administer(session, signer, ctx, _goods(scan))
+        case ScanAction.DESTROY:
+            event = trade.destroy(session, signer, ctx, _goods(scan))
+        case ScanAction.INSPECT:
+            assert scan.passed is not None
+            event, _hold = trade.inspect(
+                session, signer, ctx, _goods(scan), passed=scan.passed, reason=scan.reason or ""
+            )
+        case ScanAction.PACK:
+            assert scan.sscc is not None
+            event, _parent = packing.pack(session, signer, ctx, _goods(scan).codes, sscc=scan.sscc)
+        case ScanAction.UNPACK:
+            assert scan.sscc is not None
+            event = packing.unpack(session, signer, ctx, sscc=scan.sscc, children=_goods(scan).codes)
+        case ScanAction.TRANSFORM:
+            assert scan.output is not None
+            event, output = packing.transform(
+                session,
+                signer,
+                ctx,
+                _goods(scan),
+                output_gtin=scan.output.gtin,
+                output_lot=scan.output.lot,
+                output_quantity=scan.output.quantity,
+            )
+            output_batch_id = output.id
+    return ScanResult(
+        action=scan.action,
+        event_id=event.event_id,
+        shipment_id=shipment_id,
+        output_batch_id=output_batch_id,
+        anchoring="pending",
+    )

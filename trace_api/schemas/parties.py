@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pydantic import Field, HttpUrl
+
+from ledger.models import Role
+from trace_api.schemas.base import Request, Response
+
+
+class OrgCreate(Request):
+    name: str = Field(min_length=1, max_length=200, examples=["浙江冷链进口有限公司"])
+    name_en: str | None = Field(default=None, max_length=200)
+    uscc: str = Field(
+        description="统一社会信用代码, 18 characters, check character validated", examples=["91330100MA2000002H"]
+    )
+    roles: list[Role] = Field(min_length=1)
+    gln: str | None = None
+    webhook_url: HttpUrl | None = None
+
+
+class OrgOut(Response):
+    id: int
+    name: str
+    name_en: str | None
+    uscc: str
+    roles: list[str]
+    gln: str | None
+    chain_address: str
+
+
+class OrgCreated(Response):
+    org: OrgOut
+    token: str = Field(description="the organisation's API token; shown once, stored only as a hash")
+
+
+class LocationCreate(Request):
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(pattern=r"^(warehouse|cold_store|market|market_stall|store|restaurant|clinic|farm|cdc|office)$")
+    gln: str | None = None
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="行政区划代码")
+    address: str | None = Field(default=None, max_length=300)
+
+
+class LocationOut(Response):
+    id: int
+    org_id: int
+    name: str
+    kind: str
+    gln: str | None
+    region_code: str | None
+    address: str | None
