@@ -1,0 +1,83 @@
+"""Rendering a page: Jinja2 with autoescape always on, the page's language, and headers that keep the pages
+inert (no script runs on them, no other site frames them)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from trace_api.pages import i18n
+
+HERE: Final = Path(__file__).parent
+STATIC_DIR: Final = HERE / "static"
+STATIC_URL: Final = "/assets/pages"
+
+# The pages need no JavaScript: forbidding it outright means injected markup could not run any either.
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+LANG_COOKIE_AGE: Final = 365 * 24 * 3600
+
+
+def _asset_version(name: str) -> str:
+    """A content hash in the stylesheet's URL, so phones cache it for long and still see a new one at once."""
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+
+
+def short_hash(value: str | None, keep: int = 6) -> str:
+    """``0x1234abcd…9f00``: enough to compare by eye; the full value sits in the title attribute."""
+    if not value:
+        return ""
+    head = keep + (2 if value.startswith("0x") else 0)
+    return value if len(value) <= head + keep + 1 else f"{value[:head]}…{value[-keep:]}"
+
+
+def path_segment(value: str) -> str:
+    """An identifier (an event id is a ``ni:///`` URI) as one URL path segment."""
+    return quote(value, safe="")
+
+
+ENV: Final = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENV.filters["short_hash"] = short_hash
+ENV.filters["local_time"] = i18n.local_time
+ENV.filters["path_segment"] = path_segment
+ENV.globals["css_url"] = f"{STATIC_URL}/lotline.css?v={_asset_version('lotline.css')}"
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200, title: str = ""
+) -> HTMLResponse:
+    """The page in the request's language; a language chosen by a switch link is remembered in a cookie."""
+    lang, chosen = i18n.negotiate(request)
+    words = i18n.Words(lang)
+    switch = request.url.include_query_params(lang=words.other)
+    html = ENV.get_template(template).render(
+        t=words, lang=lang, title=title, switch_url=f"{switch.path}?{switch.query}", **context
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    if chosen:
+        response.set_cookie(i18n.COOKIE, lang, max_age=LANG_COOKIE_AGE, samesite="lax", httponly=True)
+    return response
+
+
+def words_for(request: Request) -> i18n.Words:
+    return i18n.Words(i18n.negotiate(request)[0])
