@@ -34,7 +34,7 @@ def _exclusive(record_path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _read(record_path: Path) -> dict[str, Any]:
+def read_deployment(record_path: Path) -> dict[str, Any]:
     try:
         record: dict[str, Any] = json.loads(record_path.read_text(encoding="utf-8"))
         missing = {"address", "chainId", "blockNumber", "blockHash"} - set(record)
@@ -87,7 +87,7 @@ def ensure_deployed(
     """
     with _exclusive(record_path):
         if record_path.exists():
-            record = _read(record_path)
+            record = read_deployment(record_path)
             verify_deployment(client, record, record_path)
             client.bind(record["address"])
             return client.contract_address

@@ -1,0 +1,201 @@
+"""``lotline verify``: a clean, anchored ledger passes; each kind of tampering is reported with its target.
+
+Each tampering test edits the database the way an insider with SQL access would (plain UPDATE/DELETE, no
+ledger code), then checks that the audit names exactly the edited event or batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from chain.anchoring import anchor_pending
+from chain.anvil import running_embedded_node
+from chain.audit import AuditReport, FindingKind, audit
+from chain.client import ChainClient
+from chain.jobs import run_chain_jobs
+from ledger.event_hash import event_hash
+from ledger.models import Batch, Event, EventBatch, OutboxEntry
+from tests.chain.test_anchoring import OPERATOR, OPERATOR_KEY, deployed_client, ship_and_receive
+from tests.ledger.network import Network, build_network
+
+
+@pytest.fixture(scope="module")
+def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("audit-chain")
+    with running_embedded_node(data_dir, block_interval=0.02, balances={OPERATOR: 10**24}) as url:
+        yield url
+
+
+@pytest.fixture
+def net(db: Session) -> Network:
+    """The test network with a shipment received: five events over two batches."""
+    network = build_network(db)
+    ship_and_receive(db, network)
+    return network
+
+
+@pytest.fixture
+def chain(session_factory: sessionmaker[Session], net: Network, node_url: str, tmp_path: Path) -> ChainClient:
+    """A fresh contract on which the network's batches are registered and every event is anchored."""
+    client = deployed_client(node_url, net, tmp_path)
+    run_chain_jobs(session_factory, client, vault=net.signer.vault)
+    anchor_pending(session_factory, client, OPERATOR_KEY)
+    return client
+
+
+def run_audit(db: Session, chain: ChainClient) -> AuditReport:
+    db.commit()  # the audit reads in one transaction of its own
+    report = audit(db, chain)
+    db.commit()
+    return report
+
+
+def tampered_batches(report: AuditReport) -> set[int | None]:
+    return {f.batch_id for f in report.findings}
+
+
+def beef_links(db: Session, net: Network) -> list[EventBatch]:
+    return list(
+        db.scalars(select(EventBatch).where(EventBatch.batch_id == net.beef.id).order_by(EventBatch.position))
+    )
+
+
+def test_a_clean_anchored_ledger_passes_and_the_report_is_json(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    report = run_audit(db, chain)
+
+    assert report.ok, report.findings
+    counts = report.counts
+    assert counts["events"] == counts["events_anchored"] == 5
+    assert (counts["batches"], counts["anchors"], counts["events_pending"]) == (2, 1, 0)
+    assert json.loads(json.dumps(report.as_dict()))["ok"] is True
+
+
+def test_events_not_anchored_yet_are_counted_as_pending_not_reported(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    ship_and_receive(db, net)
+
+    report = run_audit(db, chain)
+
+    assert report.ok, report.findings
+    assert (report.counts["events_pending"], report.counts["batch_events_pending"]) == (2, 2)
+
+
+def test_an_edited_event_document_is_reported_with_exactly_its_event_id(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    event = db.scalars(select(Event).where(Event.biz_step.like("%shipping%"))).one()
+    document = {**event.document, "eventTime": "2020-01-01T00:00:00.000Z"}
+    db.execute(update(Event).where(Event.seq == event.seq).values(document=document))
+
+    report = run_audit(db, chain)
+
+    assert [(f.kind, f.event_id) for f in report.findings] == [(FindingKind.EVENT_EDITED, event.event_id)]
+    assert report.as_dict()["findings"][0]["event_id"] == event.event_id
+
+
+def test_an_event_rewritten_with_a_matching_new_id_is_caught_by_its_proof_and_its_batch_chain(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    event = db.scalars(select(Event).where(Event.biz_step.like("%shipping%"))).one()
+    body = {k: v for k, v in event.document.items() if k != "eventID"} | {
+        "eventTime": "2020-01-01T00:00:00.000Z"
+    }
+    new_id = event_hash(body)
+    db.execute(
+        update(Event)
+        .where(Event.seq == event.seq)
+        .values(document={**body, "eventID": new_id}, event_id=new_id)
+    )
+
+    report = run_audit(db, chain)
+
+    assert {f.kind for f in report.findings if f.event_id} == {FindingKind.PROOF_INVALID}
+    assert {f.event_id for f in report.findings if f.event_id} == {new_id}
+    assert tampered_batches(report) - {None} == {net.beef.id}
+    position = db.scalars(select(EventBatch.position).where(EventBatch.event_seq == event.seq)).one()
+    broken = [f for f in report.findings if f.kind == FindingKind.BATCH_CHAIN_BROKEN]
+    assert [(f.batch_id, f.position) for f in broken] == [(net.beef.id, position)]
+
+
+def test_an_edited_registration_hash_is_reported_with_exactly_its_batch(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    db.execute(update(Batch).where(Batch.id == net.vaccine.id).values(registration_hash="0x" + "ab" * 32))
+
+    report = run_audit(db, chain)
+
+    assert [(f.kind, f.batch_id) for f in report.findings] == [
+        (FindingKind.REGISTRATION_MISMATCH, net.vaccine.id)
+    ]
+    assert report.findings[0].batch == f"{net.vaccine_gtin}/{net.vaccine.lot}"
+
+
+def test_an_edited_batch_head_is_reported_with_exactly_its_batch(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    db.execute(update(Batch).where(Batch.id == net.beef.id).values(chain_head="0x" + "cd" * 32))
+
+    report = run_audit(db, chain)
+
+    assert [(f.kind, f.batch_id) for f in report.findings] == [(FindingKind.BATCH_HEAD_MISMATCH, net.beef.id)]
+
+
+def test_a_deleted_event_link_breaks_its_batch_at_that_position(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    db.execute(delete(EventBatch).where(EventBatch.batch_id == net.beef.id, EventBatch.position == 2))
+
+    report = run_audit(db, chain)
+
+    assert tampered_batches(report) == {net.beef.id}
+    broken = [(f.kind, f.position) for f in report.findings if f.kind == FindingKind.BATCH_CHAIN_BROKEN]
+    assert broken == [(FindingKind.BATCH_CHAIN_BROKEN, 2)]
+    assert FindingKind.CHAIN_HEAD_MISMATCH in {f.kind for f in report.findings}
+
+
+def test_two_swapped_positions_are_reported_at_the_first_of_them(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    first, second = beef_links(db, net)[1:3]
+    positions = (first.position, second.position)
+    rows = (first.event_seq, second.event_seq)
+    db.expunge_all()
+    db.execute(update(EventBatch).where(EventBatch.event_seq == rows[0]).values(position=-1))
+    db.execute(update(EventBatch).where(EventBatch.event_seq == rows[1]).values(position=positions[0]))
+    db.execute(update(EventBatch).where(EventBatch.event_seq == rows[0]).values(position=positions[1]))
+
+    report = run_audit(db, chain)
+
+    assert tampered_batches(report) == {net.beef.id}
+    broken = [f.position for f in report.findings if f.kind == FindingKind.BATCH_CHAIN_BROKEN]
+    assert broken == [positions[0]]
+
+
+def test_a_deleted_anchored_event_is_reported_on_its_batch_and_its_anchor(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    # The item codes' commissioning event: nothing but its chain link and outbox row refer to it.
+    link = beef_links(db, net)[1]
+    seq, anchor_id = (
+        link.event_seq,
+        db.scalars(select(Event.anchor_id).where(Event.seq == link.event_seq)).one(),
+    )
+    db.expunge_all()
+    db.execute(delete(EventBatch).where(EventBatch.event_seq == seq))
+    db.execute(delete(OutboxEntry).where(OutboxEntry.event_seq == seq))
+    db.execute(delete(Event).where(Event.seq == seq))
+
+    report = run_audit(db, chain)
+
+    assert tampered_batches(report) == {net.beef.id, None}
+    assert {f.anchor_id for f in report.findings if f.kind == FindingKind.ANCHOR_MISMATCH} == {anchor_id}
+    assert report.counts["events"] == 4
