@@ -350,10 +350,13 @@ def _quantities(elements: Iterable[QuantityLike]) -> list[dict[str, Any]]:
     for element in elements:
         if isinstance(element, Quantity):
             element = {"epcClass": element.epc_class, "quantity": element.quantity, "uom": element.uom}
-        quantity = _number(element["quantity"], "quantity")
-        if quantity < 0:
-            raise InvalidQuantity(f"quantity {quantity} of {element['epcClass']} is negative")
-        entry = {"epcClass": element["epcClass"], "quantity": quantity}
+        entry: dict[str, Any] = {"epcClass": element["epcClass"]}
+        # EPCIS lets a quantity element name a class without an amount (e.g. "this lot", for a document).
+        if element.get("quantity") is not None:
+            quantity = _number(element["quantity"], "quantity")
+            if quantity < 0:
+                raise InvalidQuantity(f"quantity {quantity} of {element['epcClass']} is negative")
+            entry["quantity"] = quantity
         _put(entry, "uom", element.get("uom"))
         result.append(entry)
     return result

@@ -33,8 +33,10 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; defaults to SQLite in the data directory"
     )
     broker_url: str | None = Field(default=None, description="Celery broker; defaults to an embedded SQLite one")
+    queue: str = Field(default="lotline", description="Celery queue name (several networks may share one Redis)")
     chain_rpc_url: str | None = Field(default=None, description="JSON-RPC URL; defaults to the embedded node")
     chain_id: int = 20260
+    embedded_chain_port: int = Field(default=8545, description="JSON-RPC port of the embedded node")
     public_url: str = "http://127.0.0.1:8000"
     gs1_company_prefix: str = Field(default="6970000", description="for products registered without a GTIN")
     secret_key: str = Field(default=PLACEHOLDER_SECRET, description="encrypts organisation keys at rest")
@@ -60,6 +62,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'ledger.sqlite').resolve()}"
+
+    @property
+    def resolved_chain_rpc_url(self) -> str:
+        return self.chain_rpc_url or f"http://127.0.0.1:{self.embedded_chain_port}"
 
     @property
     def chain_data_dir(self) -> Path:

@@ -15,7 +15,7 @@ from ledger.settings import Settings, get_settings
 from ledger.signing import SigningDomain
 from trace_api import errors
 from trace_api.deps import AppState
-from trace_api.routes import batches, orgs, products, resolver, scans, trace
+from trace_api.routes import batches, codes, orgs, products, resolver, scans, trace, verify
 
 DESCRIPTION = """lotline's JSON API. Every write needs an organisation's bearer token; scans and batch
 registrations also need an `Idempotency-Key`. Refusals are `{"error": <reason>, "detail": <sentence>}`."""
@@ -45,6 +45,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (orgs, products, batches, scans, trace, resolver):
+    for module in (orgs, products, batches, codes, scans, trace, verify, resolver):
         app.include_router(module.router)
     return app

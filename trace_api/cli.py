@@ -70,23 +70,107 @@ def chain_besu_config(
 def up(
     host: Annotated[str, typer.Option(help="address for the web API")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port for the web API")] = 8000,
-    chain_port: Annotated[int, typer.Option(help="JSON-RPC port of the embedded chain node")] = 8545,
+    chain_port: Annotated[int | None, typer.Option(help="JSON-RPC port of the embedded chain node")] = None,
 ) -> None:
-    """Run the network on its embedded defaults: ledger, chain node and anchor contract."""
+    """Run the whole network on its embedded defaults: ledger, chain node, contract, worker and web API."""
+    import uvicorn
+
+    from trace_api.app import create_app
     from trace_api.up import bring_up
 
     settings = get_settings()
-    network = bring_up(settings, chain_port=chain_port)
-    typer.echo(f"ledger     {settings.resolved_database_url}")
-    typer.echo(f"chain      {network.rpc_url} (anchor contract {network.contract_address})")
-    typer.echo(f"regulator  {network.regulator}")
-    typer.echo(f"token      {network.regulator_token}   (regulator bearer token, shown once)")
-    typer.echo(f"web API    http://{host}:{port} is not served yet: it arrives with the Trace API issue")
-    if network.node is None:
-        return
-    typer.echo("running; press Ctrl-C to stop")
+    if chain_port is not None:
+        settings = settings.model_copy(update={"embedded_chain_port": chain_port})
+    network = bring_up(settings)
+    typer.echo(f"lotline is up at http://{host}:{port}   (consumer pages, /docs for the API)")
+    typer.echo(f"  ledger     {settings.resolved_database_url}")
+    typer.echo(f"  chain      {network.rpc_url}   anchor contract {network.contract_address}")
+    typer.echo(f"  regulator  {network.regulator}")
+    typer.echo(f"  token      {network.regulator_token}   (regulator bearer token; a new one each start)")
+    typer.echo(f"  logs       {settings.data_dir}/chain-node.log, {settings.data_dir}/worker.log")
+    typer.echo("  stop with Ctrl-C")
     try:
-        network.node.wait()
-    except KeyboardInterrupt:
-        network.node.terminate()
-        network.node.wait(timeout=10)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    finally:
+        network.stop()
+
+
+org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+
+
+@org_app.command("create")
+def org_create(
+    name: Annotated[str, typer.Option()],
+    uscc: Annotated[str, typer.Option(help="统一社会信用代码")],
+    role: Annotated[list[str], typer.Option(help="regulator, producer, distributor, retailer, carrier, vaccinator")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Register an organisation directly in the ledger (operator action) and print its token once."""
+    import json
+
+    from ledger.db import make_engine, make_session_factory, session_scope
+    from ledger.errors import LotlineError
+    from ledger.keys import KeyVault
+    from ledger.migrate import upgrade_to_head
+    from ledger.models import Role
+    from ledger.registry import create_organisation
+
+    settings = get_settings()
+    upgrade_to_head(settings.resolved_database_url)
+    try:
+        roles = [Role(r) for r in role]
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--role") from error
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            org, token = create_organisation(session, KeyVault(settings.secret_key), name=name, uscc=uscc, roles=roles)
+            out = {
+                "id": org.id,
+                "name": org.name,
+                "uscc": org.uscc,
+                "roles": org.roles,
+                "chain_address": org.chain_address,
+                "token": token,
+            }
+    except LotlineError as error:
+        typer.echo(f"refused: {error.reason}: {error.detail}", err=True)
+        raise typer.Exit(2) from error
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        typer.echo(f"{out['name']} ({out['uscc']}) roles={','.join(org.roles)} address={out['chain_address']}")
+        typer.echo(f"token: {token}")
+
+
+@app.command()
+def verify(as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False) -> None:
+    """Audit the whole ledger against the chain: every hash recomputed, every batch chain and proof checked."""
+    import json
+
+    from chain.audit import audit
+    from chain.client import ChainClient
+    from chain.deploy import read_deployment
+    from ledger.db import make_engine, make_session_factory
+
+    settings = get_settings()
+    deployment = read_deployment(settings.data_dir / "deployment.json")
+    client = ChainClient(settings.resolved_chain_rpc_url, contract_address=deployment["address"])
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            report = audit(session, client)
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        summary = report.as_dict()
+        typer.echo(json.dumps({k: v for k, v in summary.items() if k != "findings"}, ensure_ascii=False))
+        for finding in summary.get("findings", []):
+            typer.echo(f"  {finding}")
+        typer.echo("ledger and chain agree" if report.ok else "ledger and chain DISAGREE")
+    raise typer.Exit(0 if report.ok else 1)

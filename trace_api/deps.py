@@ -11,6 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from chain.client import ChainClient
+from chain.deploy import read_deployment
 from ledger.errors import NotAuthenticated, RoleRequired
 from ledger.models import Organisation, Role
 from ledger.recorder import Signer
@@ -26,6 +28,17 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     signer: Signer
+    _client: ChainClient | None = None
+
+    def chain_client(self) -> ChainClient | None:
+        """The anchor contract's client, once the contract is deployed (``lotline up`` records it)."""
+        if self._client is None:
+            record = self.settings.data_dir / "deployment.json"
+            if not record.exists():
+                return None
+            address = read_deployment(record)["address"]
+            self._client = ChainClient(self.settings.resolved_chain_rpc_url, contract_address=address, retries=1)
+        return self._client
 
 
 def get_state(request: Request) -> AppState:

@@ -8,6 +8,7 @@ step is skipped and the same deployment runs against that network.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -36,6 +37,18 @@ class Network:
     regulator: str
     regulator_token: str
     node: subprocess.Popen[bytes] | None
+    worker: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        for process in (self.worker, self.node):
+            if process is not None and process.poll() is None:
+                process.terminate()
+        for process in (self.worker, self.node):
+            if process is not None:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
 
 def bootstrap_regulator(settings: Settings, vault: KeyVault) -> tuple[str, str]:
@@ -66,10 +79,38 @@ def start_embedded_node(chain_dir: Path, port: int, accounts: list[str], log_pat
         command += ["--account", f"{account}={FUNDING_WEI}"]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - our own interpreter
+        # A session of its own: the pid is the process group, so the whole tree can be stopped (or killed) at once.
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
 
 
-def bring_up(settings: Settings, *, chain_port: int) -> Network:
+def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+    """The Celery worker with its beat (anchoring every second) in one process tree."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "trace_api.worker:celery_app",
+        "worker",
+        "--beat",
+        "--loglevel=INFO",
+        "--concurrency=2",
+    ]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter
+            command, stdout=log, stderr=subprocess.STDOUT, env=child_env(settings), start_new_session=True
+        )
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """Children see the same settings as this process, including values given on the command line."""
+    env = dict(os.environ)
+    env["LOTLINE_DATA_DIR"] = str(settings.data_dir.resolve())
+    env["LOTLINE_EMBEDDED_CHAIN_PORT"] = str(settings.embedded_chain_port)
+    return env
+
+
+def bring_up(settings: Settings) -> Network:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_to_head(settings.resolved_database_url)
     vault = KeyVault(settings.secret_key)
@@ -80,9 +121,12 @@ def bring_up(settings: Settings, *, chain_port: int) -> Network:
     node = None
     rpc_url = settings.chain_rpc_url
     if rpc_url is None:
-        rpc_url = f"http://127.0.0.1:{chain_port}"
+        rpc_url = settings.resolved_chain_rpc_url
         node = start_embedded_node(
-            settings.chain_data_dir, chain_port, [operator_address, regulator], settings.data_dir / "chain-node.log"
+            settings.chain_data_dir,
+            settings.embedded_chain_port,
+            [operator_address, regulator],
+            settings.data_dir / "chain-node.log",
         )
     try:
         wait_for_rpc(rpc_url)
@@ -92,4 +136,10 @@ def bring_up(settings: Settings, *, chain_port: int) -> Network:
         if node is not None:
             node.terminate()
         raise
-    return Network(rpc_url, address, regulator, token, node)
+    network = Network(rpc_url, address, regulator, token, node)
+    network.worker = start_worker(settings, settings.data_dir / "worker.log")
+    # Operators (and the outage tests) find the children here.
+    for name, process in (("chain-node", node), ("worker", network.worker)):
+        if process is not None:
+            (settings.data_dir / f"{name}.pid").write_text(f"{process.pid}\n")
+    return network

@@ -38,6 +38,13 @@ def reference_hash(event: dict[str, Any]) -> str:
 
 
 BUILT: dict[str, Callable[[], dict[str, Any]]] = {
+    "document_on_a_lot_without_quantity": lambda: epcis.object_event(
+        action=epcis.Action.OBSERVE,
+        event_time=WHEN,
+        quantity_list=[{"epcClass": LOT}],
+        biz_step="inspecting",
+        certification_info=["ni:///sha-256;" + "ab" * 32 + "?type=quarantine_certificate"],
+    ),
     "commission_lot_with_expiry": lambda: epcis.object_event(
         action=epcis.Action.ADD,
         event_time=WHEN,

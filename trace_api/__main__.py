@@ -1,0 +1,5 @@
+"""`python -m trace_api` is the `lotline` command."""
+
+from trace_api.cli import app
+
+app(prog_name="lotline")
