@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+REDIS_URL ?= redis://127.0.0.1:6379/0
 NODE22 := npx -y -p node@22 --
 
 .PHONY: run test install lint contracts-test contracts-check pytest pytest-sqlite pytest-postgres clean
@@ -14,7 +15,12 @@ run: install
 
 test: install lint contracts-check contracts-test pytest
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
+
+# Debian's Chromium for the browser tests, a CJK font for Chinese labels and pages, pdftoppm for label tests.
+/usr/bin/chromium:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +54,9 @@ pytest: pytest-sqlite pytest-postgres
 pytest-sqlite: install
 	$(BIN)/pytest -n 2 --dist loadfile
 
+# The database-backed tests again, on PostgreSQL, with the worker on the Redis broker.
 pytest-postgres: install
-	LOTLINE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadfile -m db
+	LOTLINE_TEST_DATABASE_URL=$(PG_URL) LOTLINE_TEST_BROKER_URL=$(REDIS_URL) $(BIN)/pytest -n 2 --dist loadfile -m db
 
 clean:
 	rm -rf $(VENV) node_modules artifacts cache data

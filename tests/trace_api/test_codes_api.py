@@ -86,3 +86,30 @@ def test_a_large_run_is_queued_and_a_resumed_run_issues_each_code_once(
     progress = api.client.get(f"/api/v1/code-runs/{run.json()['id']}", headers=api.auth(token)).json()
     assert progress["issued"] == 25_000
     assert importer["roles"] == ["producer"]
+
+
+def test_labels_decode_to_the_signed_link_and_sheets_are_pdf(api: Api) -> None:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    net = setup_chain(api)
+    batch_id = net["batch"]["id"]  # type: ignore[index]
+    token = str(net["imp"])
+    api.client.post(f"/api/v1/batches/{batch_id}/codes", json={"count": 30}, headers=api.auth(token))
+    codes = api.client.get(f"/api/v1/batches/{batch_id}/codes", headers=api.auth(token)).json()
+    png = api.client.get(f"/api/v1/batches/{batch_id}/codes/{codes[0]['serial']}/label.png", headers=api.auth(token))
+    assert png.headers["content-type"] == "image/png"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
+    assert [d.text for d in decoded] == [codes[0]["signed_link"]]
+    svg = api.client.get(
+        f"/api/v1/batches/{batch_id}/codes/{codes[1]['serial']}/label.svg?lang=en", headers=api.auth(token)
+    )
+    assert svg.text.lstrip().startswith("<")
+    assert codes[1]["serial"] in svg.text
+    sheet = api.client.get(f"/api/v1/batches/{batch_id}/labels.pdf", headers=api.auth(token))
+    assert sheet.content.startswith(b"%PDF-")
+    assert api.client.get(f"/api/v1/batches/{batch_id}/labels.pdf?lang=fr", headers=api.auth(token)).status_code == 422
+    missing = api.client.get(f"/api/v1/batches/{batch_id}/codes/NOSUCHCODE123/label.png", headers=api.auth(token))
+    assert missing.status_code == 404
