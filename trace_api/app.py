@@ -13,9 +13,9 @@ from ledger.migrate import upgrade_to_head
 from ledger.recorder import Signer
 from ledger.settings import Settings, get_settings
 from ledger.signing import SigningDomain
-from trace_api import errors
+from trace_api import errors, pages
 from trace_api.deps import AppState
-from trace_api.routes import batches, codes, orgs, products, resolver, scans, trace, verify
+from trace_api.routes import batches, codes, labels, orgs, products, resolver, scans, trace, verify
 
 DESCRIPTION = """lotline's JSON API. Every write needs an organisation's bearer token; scans and batch
 registrations also need an `Idempotency-Key`. Refusals are `{"error": <reason>, "detail": <sentence>}`."""
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (orgs, products, batches, codes, scans, trace, verify, resolver):
+    for module in (orgs, products, batches, codes, labels, scans, trace, verify, resolver):
         app.include_router(module.router)
+    pages.install(app)  # after errors.install: pages hand API refusals back to the JSON handler
     return app

@@ -96,6 +96,9 @@ class Words:
     def role(self, role: str) -> str:
         return self._pick(catalogue.ROLES, role)
 
+    def roles(self, roles: list[str]) -> str:
+        return ("、" if self.lang == ZH else ", ").join(self.role(r) for r in roles)
+
     def category(self, category: str) -> str:
         return self._pick(catalogue.CATEGORIES, category)
 

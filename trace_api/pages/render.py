@@ -61,16 +61,12 @@ ENV.filters["path_segment"] = path_segment
 ENV.globals["css_url"] = f"{STATIC_URL}/lotline.css?v={_asset_version('lotline.css')}"
 
 
-def render(
-    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200, title: str = ""
-) -> HTMLResponse:
+def render(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
     """The page in the request's language; a language chosen by a switch link is remembered in a cookie."""
     lang, chosen = i18n.negotiate(request)
     words = i18n.Words(lang)
     switch = request.url.include_query_params(lang=words.other)
-    html = ENV.get_template(template).render(
-        t=words, lang=lang, title=title, switch_url=f"{switch.path}?{switch.query}", **context
-    )
+    html = ENV.get_template(template).render(t=words, lang=lang, switch_url=f"{switch.path}?{switch.query}", **context)
     response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
     response.headers["Content-Language"] = lang
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
