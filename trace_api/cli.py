@@ -174,3 +174,34 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="print the repor
             typer.echo(f"  {finding}")
         typer.echo("ledger and chain agree" if report.ok else "ledger and chain DISAGREE")
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def demo() -> None:
+    """Seed a small realistic network (cold chain and vaccines) into the ledger; a running worker anchors it."""
+    from ledger.db import make_engine, make_session_factory, session_scope
+    from ledger.migrate import upgrade_to_head
+    from trace_api.app import build_state
+    from trace_api.demo import seed
+
+    settings = get_settings()
+    upgrade_to_head(settings.resolved_database_url)
+    state = build_state(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            result = seed(
+                session, state.signer, company_prefix=settings.gs1_company_prefix, public_url=settings.public_url
+            )
+    finally:
+        engine.dispose()
+        state.engine.dispose()
+    if result.already:
+        typer.echo("the demo network is already in this ledger")
+        return
+    typer.echo("demo network seeded; organisation tokens (shown once):")
+    for key, token in result.tokens.items():
+        typer.echo(f"  {key:<13} {token}")
+    typer.echo("open on a phone or in a browser:")
+    for key, link in result.links.items():
+        typer.echo(f"  {key:<13} {link}")
