@@ -28,7 +28,7 @@ from ledger.errors import InvalidInput, LotlineError
 ANVIL_CHAIN_ID: Final = 20260
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 _NPM_BINARY = _REPO_ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
-_START_TIMEOUT = 60.0  # the embedded node imports py-evm first: seconds on a busy 2-core machine
+_START_TIMEOUT = 90.0  # seconds; a loaded 2-core machine is slow to import py-evm
 
 
 def anvil_binary() -> Path:

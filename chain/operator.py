@@ -32,7 +32,7 @@ def operator_key(keys_dir: Path, vault: KeyVault) -> bytes:
     return key
 
 
-def wait_for_rpc(url: str, *, timeout: float = 30.0) -> int:
+def wait_for_rpc(url: str, *, timeout: float = 90.0) -> int:
     """Block until a JSON-RPC node answers ``eth_chainId``; returns the chain id."""
     deadline = time.monotonic() + timeout
     last_error = "no answer"

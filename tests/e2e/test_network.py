@@ -90,6 +90,7 @@ def stack(database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathFa
     )
     token = _wait_for_token(data_dir / "up.log", process)
     http = httpx.Client(timeout=60)
+    _wait_for_api(http, f"http://127.0.0.1:{port}", token, process)
     try:
         yield Stack(f"http://127.0.0.1:{port}", env, data_dir, token, process, http)
     finally:
@@ -118,6 +119,20 @@ def _wait_for_token(log: Path, process: subprocess.Popen[bytes]) -> str:
     raise AssertionError(f"lotline up did not come up: {log.read_text()}")
 
 
+def _wait_for_api(http: httpx.Client, url: str, token: str, process: subprocess.Popen[bytes]) -> None:
+    """The token is printed before uvicorn binds its port: wait until the API answers."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "lotline up exited"
+        try:
+            if http.get(f"{url}/api/v1/orgs/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("the API did not answer within 120 s")
+
+
 def _kill_group(pid_file: Path, sig: signal.Signals) -> None:
     if pid_file.exists():
         with contextlib.suppress(ProcessLookupError):
@@ -139,7 +154,7 @@ def _scan(stack: Stack, token: str, body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _wait_verified(stack: Stack, event_ids: list[str], timeout: float = 120) -> list[dict[str, Any]]:
+def _wait_verified(stack: Stack, event_ids: list[str], timeout: float = 300) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     proofs: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
