@@ -31,7 +31,10 @@ def build_state(settings: Settings) -> AppState:
         domain=SigningDomain(chain_id=settings.chain_id),
         ttl_seconds=settings.signature_ttl_seconds,
     )
-    return AppState(settings=settings, engine=engine, sessions=make_session_factory(engine), signer=signer)
+    readers = make_session_factory(make_engine(settings.resolved_database_url, for_writing=False))
+    return AppState(
+        settings=settings, engine=engine, sessions=make_session_factory(engine), signer=signer, readers=readers
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.lotline = build_state(settings)
         yield
         app.state.lotline.engine.dispose()
+        app.state.lotline.readers.kw["bind"].dispose()
 
     app = FastAPI(title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)

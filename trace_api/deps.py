@@ -28,6 +28,7 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     signer: Signer
+    readers: sessionmaker[Session]
     _client: ChainClient | None = None
 
     def chain_client(self) -> ChainClient | None:
@@ -59,6 +60,16 @@ def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Sess
         session.close()
 
 
+def get_read_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
+    """For requests that only read (consumer pages, traces, proofs): never takes SQLite's write lock."""
+    session = state.readers()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 _bearer = HTTPBearer(auto_error=False, description="an organisation's API token")
 
 
@@ -76,6 +87,7 @@ StateDep = Annotated[AppState, Depends(get_state)]
 # acknowledged scan is always in the ledger.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CurrentOrg = Annotated[Organisation, Depends(get_current_org)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def require_role(org: Organisation, *roles: Role) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from ledger import errors
-from trace_api.deps import SessionDep, StateDep
+from trace_api.deps import ReadSessionDep, StateDep
 from trace_api.errors import error_responses
 from trace_api.verification import event_proof
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["verify"])
 
 
 @router.get("/verify/events/{event_id:path}", responses=error_responses(errors.UnknownEvent))
-def verify_event(event_id: str, session: SessionDep, state: StateDep, ver: str | None = None) -> dict[str, Any]:
+def verify_event(event_id: str, session: ReadSessionDep, state: StateDep, ver: str | None = None) -> dict[str, Any]:
     """An event, its CBV 2.0 hash recomputed, its signature, its Merkle proof, tx and block, and the contract's own
     verdict on the proof (``status``: pending, anchored, verified or mismatch). Public: proofs reveal nothing
     beyond the event, which the consumer page already shows in part."""
