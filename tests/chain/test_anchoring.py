@@ -27,6 +27,7 @@ from chain.client import ANCHOR_BASE_GAS, HEAD_GAS, AnchorReceipt, ChainClient
 from chain.deploy import ensure_deployed
 from chain.jobs import ROLE_ON_CHAIN, allowlist, run_chain_jobs
 from ledger import trade
+from ledger.errors import Forbidden
 from ledger.event_hash import hash_digest
 from ledger.goods import BatchLine, Goods
 from ledger.keys import generate_private_key
@@ -366,9 +367,13 @@ def test_allowlisting_on_a_node_without_account_permissioning_is_reported_and_ha
         assert allowlist(client, Account.create().address) is False
 
 
-def test_allowlisting_on_the_embedded_node_lets_the_account_send(node_url: str) -> None:
+def test_allowlisting_on_the_embedded_node_lets_a_refused_account_send(node_url: str) -> None:
     client = ChainClient(node_url)
-    account = Account.create().address
-    assert allowlist(client, account) is True
-    assert allowlist(client, account) is True  # again: already there is fine
-    assert account in client.w3.provider.make_request("perm_getAccountsAllowlist", [])["result"]  # type: ignore[arg-type]
+    newcomer = Account.create()
+    with pytest.raises(Forbidden):
+        client.deploy(bytes(newcomer.key), newcomer.address, newcomer.address)
+
+    assert allowlist(client, newcomer.address) is True
+    assert allowlist(client, newcomer.address) is True  # again: already there is fine
+
+    assert client.deploy(bytes(newcomer.key), newcomer.address, newcomer.address)
