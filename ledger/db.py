@@ -22,8 +22,10 @@ def make_engine(url: str, *, for_writing: bool = True, **kwargs: Any) -> Engine:
     without taking the write lock, so consumer lookups never queue behind scans."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if parsed.database and parsed.database != ":memory:":  # in-memory SQLite uses a single-connection pool
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 20)
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate if for_writing else _begin_deferred)
@@ -31,6 +33,9 @@ def make_engine(url: str, *, for_writing: bool = True, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         # psycopg 3 is the driver we ship; a plain postgresql:// URL would ask for psycopg2.
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    # The API serves sync routes from a 40-thread pool: a 15-connection pool made requests queue for connections.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

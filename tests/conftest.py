@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.db import make_engine, make_session_factory
 from ledger.migrate import upgrade_to_head
 from ledger.models import Base
+
+# Tests never assert on wall-clock time, and hypothesis's per-example deadline is exactly that: a loaded CI
+# machine would fail correct code.
+settings.register_profile("lotline", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("lotline")
 
 DB_FIXTURES = {"database_url", "engine", "session_factory", "db"}
 

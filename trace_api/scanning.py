@@ -3,14 +3,16 @@ translates names (codes as scanned, USCCs) into what the ledger functions take."
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import packing, trade
-from ledger.errors import UnknownOrganisation
-from ledger.goods import BatchLine, Goods
+from ledger.errors import LotlineError, UnknownOrganisation
+from ledger.goods import BatchLine, Goods, find_batch_id, lock_batches
 from ledger.identifiers import parse_code, validate_uscc
-from ledger.models import Organisation, Role
+from ledger.models import Batch, Code, Organisation, Product, Role
 from ledger.recorder import Signer
 from trace_api.deps import require_role
 from trace_api.schemas.scans import Scan, ScanAction, ScanResult
@@ -42,6 +44,33 @@ def _org_by_uscc(session: Session, uscc: str) -> Organisation:
     if org is None:
         raise UnknownOrganisation(f"no organisation with USCC {uscc} is registered", uscc=uscc)
     return org
+
+
+def lock_all_batches(session: Session, scans: list[Scan]) -> None:
+    """Lock every batch a list of scans names, in id order, before the first scan runs.
+
+    Each scan locks its own batches in id order, but two lists could still take them in opposite orders across
+    their scans and deadlock (seen on PostgreSQL under load). Taking them all up front makes the order global.
+    Names that do not resolve are left for the scan itself to refuse with its proper error.
+    """
+    batch_ids: set[int] = set()
+    for scan in scans:
+        for line in scan.lines:
+            with suppress(LotlineError):
+                batch_ids.add(find_batch_id(session, line.gtin, line.lot))
+        for text in scan.codes:
+            with suppress(LotlineError):
+                link = parse_code(text)
+                if link.serial is not None and link.gtin is not None:
+                    batch_id = session.scalar(
+                        select(Code.batch_id)
+                        .join(Product, Product.gtin == link.gtin)
+                        .join(Batch, (Batch.id == Code.batch_id) & (Batch.product_id == Product.id))
+                        .where(Code.serial == link.serial)
+                    )
+                    if batch_id is not None:
+                        batch_ids.add(batch_id)
+    lock_batches(session, batch_ids)
 
 
 def record_scan(session: Session, signer: Signer, org: Organisation, scan: Scan) -> ScanResult:

@@ -9,7 +9,7 @@ from ledger import errors
 from trace_api.deps import CurrentOrg, SessionDep, StateDep
 from trace_api.errors import error_responses
 from trace_api.idempotency import IdempotencyKey, run_once
-from trace_api.scanning import record_scan
+from trace_api.scanning import lock_all_batches, record_scan
 from trace_api.schemas.scans import Scan, ScanList, ScanResult, ScanResults
 
 router = APIRouter(prefix="/api/v1", tags=["scans"])
@@ -37,6 +37,8 @@ def scan(
     scans = body.scans if isinstance(body, ScanList) else [body]
 
     def write() -> tuple[int, dict[str, Any]]:
+        if len(scans) > 1:
+            lock_all_batches(session, scans)
         results: list[ScanResult] = [record_scan(session, state.signer, org, s) for s in scans]
         return 201, ScanResults(results=results).model_dump(mode="json")
 
