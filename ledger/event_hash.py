@@ -98,7 +98,15 @@ def digest_hex(ni_uri: str) -> str:
 
 
 def pre_hash_string(event: Mapping[str, Any], context: Mapping[str, Any] | Sequence[Any] | str | None = None) -> str:
-    """The canonical string whose SHA-256 is the event hash."""
+    """The canonical string whose SHA-256 is the event hash.
+
+    An event stored on its own (a captured one, out of its document) may carry its document's context as its own
+    ``@context``, which JSON-LD and GS1's schema allow; it is then hashed as if that context were on a document
+    around it, so the stored event alone recomputes its id.
+    """
+    if context is None and "@context" in event:
+        context = event["@context"]
+        event = {key: value for key, value in event.items() if key != "@context"}
     if event.get("type") not in EVENT_TYPES:
         raise InvalidEvent(f"unknown EPCIS event type {event.get('type')!r}", field="type")
     if bad := [key for key in event if key.startswith("@")]:

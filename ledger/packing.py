@@ -5,6 +5,7 @@ batches into a new output batch. Same discipline as ``ledger.trade``: check ever
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,9 +42,17 @@ def next_sscc(session: Session, company_prefix: str) -> str:
 
 
 def pack(
-    session: Session, signer: Signer, ctx: ScanContext, children: Sequence[DigitalLink], *, sscc: str
+    session: Session,
+    signer: Signer,
+    ctx: ScanContext,
+    children: Sequence[DigitalLink],
+    *,
+    sscc: str,
+    document: dict[str, Any] | None = None,
 ) -> tuple[Event, Code]:
-    """Put items (or smaller units) into a case or pallet. The parent is created if it is new."""
+    """Put items (or smaller units) into a case or pallet. The parent is created if it is new.
+
+    As in ``ledger.trade``, a given ``document`` (a captured EPCIS event) is recorded instead of the built one."""
     sscc = normalize_sscc(sscc)
     if not children:
         raise InvalidTransition("packing needs at least one child code")
@@ -70,15 +79,16 @@ def pack(
     else:
         require_holder(item_state(parent, f"(00){sscc}"), ctx.org.id)
     when = ctx.time()
-    document = epcis.aggregation_event(
-        action=epcis.Action.ADD,
-        parent_id=terms.sscc_epc(sscc),
-        child_epcs=epcs_of(resolved),
-        biz_step=epcis.BizStep.PACKING,
-        disposition=epcis.Disposition.IN_PROGRESS,
-        event_time=when,
-        read_point=read_point(ctx),
-    )
+    if document is None:
+        document = epcis.aggregation_event(
+            action=epcis.Action.ADD,
+            parent_id=terms.sscc_epc(sscc),
+            child_epcs=epcs_of(resolved),
+            biz_step=epcis.BizStep.PACKING,
+            disposition=epcis.Disposition.IN_PROGRESS,
+            event_time=when,
+            read_point=read_point(ctx),
+        )
     event = record_event(
         session,
         signer,
@@ -94,7 +104,13 @@ def pack(
 
 
 def unpack(
-    session: Session, signer: Signer, ctx: ScanContext, *, sscc: str, children: Sequence[DigitalLink] = ()
+    session: Session,
+    signer: Signer,
+    ctx: ScanContext,
+    *,
+    sscc: str,
+    children: Sequence[DigitalLink] = (),
+    document: dict[str, Any] | None = None,
 ) -> Event:
     """Take some (or all) children out of a case or pallet."""
     sscc = normalize_sscc(sscc)
@@ -116,14 +132,15 @@ def unpack(
             raise InvalidTransition(f"SSCC {sscc} is empty", sscc=sscc)
         resolved = resolve(session, Goods(codes=tuple(_link(session, c) for c in taken_out)))
     when = ctx.time()
-    document = epcis.aggregation_event(
-        action=epcis.Action.DELETE,
-        parent_id=terms.sscc_epc(sscc),
-        child_epcs=epcs_of(resolved),
-        biz_step=epcis.BizStep.UNPACKING,
-        event_time=when,
-        read_point=read_point(ctx),
-    )
+    if document is None:
+        document = epcis.aggregation_event(
+            action=epcis.Action.DELETE,
+            parent_id=terms.sscc_epc(sscc),
+            child_epcs=epcs_of(resolved),
+            biz_step=epcis.BizStep.UNPACKING,
+            event_time=when,
+            read_point=read_point(ctx),
+        )
     event = record_event(
         session,
         signer,
@@ -157,6 +174,7 @@ def transform(
     output_gtin: str,
     output_lot: str,
     output_quantity: int,
+    document: dict[str, Any] | None = None,
 ) -> tuple[Event, Batch]:
     """Consume input batches (e.g. carcasses) into a new output batch (cut packs) that this holder owns."""
     output_gtin, output_lot = normalize_gtin(output_gtin), validate_lot(output_lot)
@@ -185,15 +203,16 @@ def transform(
     session.add(output)
     session.flush()
     when = ctx.time()
-    document = epcis.transformation_event(
-        input_epcs=epcs_of(resolved),
-        input_quantity_list=quantities_of(resolved),
-        output_quantity_list=[terms.quantity_element(output_gtin, output_lot, output_quantity, product.unit)],
-        biz_step=epcis.BizStep.TRANSFORMING,
-        disposition=epcis.Disposition.ACTIVE,
-        event_time=when,
-        read_point=read_point(ctx),
-    )
+    if document is None:
+        document = epcis.transformation_event(
+            input_epcs=epcs_of(resolved),
+            input_quantity_list=quantities_of(resolved),
+            output_quantity_list=[terms.quantity_element(output_gtin, output_lot, output_quantity, product.unit)],
+            biz_step=epcis.BizStep.TRANSFORMING,
+            disposition=epcis.Disposition.ACTIVE,
+            event_time=when,
+            read_point=read_point(ctx),
+        )
     touched = [*resolved.batches.values(), output]
     event = record_event(
         session, signer, org=ctx.org, document=document, batches=touched, event_time=when, location_id=ctx.location_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -130,8 +131,19 @@ def read_point(ctx: ScanContext) -> str | None:
     return terms.location_uri(ctx.location_id) if ctx.location_id is not None else None
 
 
-def ship(session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, to_org_id: int) -> tuple[Event, Shipment]:
-    """Ship goods to another organisation; they are in transit until it receives them."""
+def ship(
+    session: Session,
+    signer: Signer,
+    ctx: ScanContext,
+    goods: Goods,
+    *,
+    to_org_id: int,
+    document: dict[str, Any] | None = None,
+) -> tuple[Event, Shipment]:
+    """Ship goods to another organisation; they are in transit until it receives them.
+
+    ``document``, when given, is recorded instead of the event this function builds (an EPCIS capture keeps the
+    partner's own event and so its hash); every rule and write stays the same. So for the functions below."""
     receiver = session.get(Organisation, to_org_id)
     if receiver is None:
         raise UnknownOrganisation(f"no organisation {to_org_id}", org_id=to_org_id)
@@ -140,17 +152,18 @@ def ship(session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, to
     resolved = resolve(session, goods)
     check_outgoing(session, ctx, resolved, action="shipped", available=True)
     when = ctx.time()
-    document = epcis.object_event(
-        action=epcis.Action.OBSERVE,
-        epc_list=epcs_of(resolved),
-        quantity_list=quantities_of(resolved),
-        biz_step=epcis.BizStep.SHIPPING,
-        disposition=epcis.Disposition.IN_TRANSIT,
-        event_time=when,
-        read_point=read_point(ctx),
-        source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
-        destination_list=[terms.owning_party(receiver.uscc, receiver.gln)],
-    )
+    if document is None:
+        document = epcis.object_event(
+            action=epcis.Action.OBSERVE,
+            epc_list=epcs_of(resolved),
+            quantity_list=quantities_of(resolved),
+            biz_step=epcis.BizStep.SHIPPING,
+            disposition=epcis.Disposition.IN_TRANSIT,
+            event_time=when,
+            read_point=read_point(ctx),
+            source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
+            destination_list=[terms.owning_party(receiver.uscc, receiver.gln)],
+        )
     event = record_event(
         session,
         signer,
@@ -188,7 +201,13 @@ def ship(session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, to
 
 
 def receive(
-    session: Session, signer: Signer, ctx: ScanContext, *, shipment_id: int, goods: Goods | None = None
+    session: Session,
+    signer: Signer,
+    ctx: ScanContext,
+    *,
+    shipment_id: int,
+    goods: Goods | None = None,
+    document: dict[str, Any] | None = None,
 ) -> Event:
     """Receive a shipment addressed to the scanning organisation: all that is outstanding, or the goods named."""
     shipment = session.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
@@ -215,17 +234,18 @@ def receive(
     when = ctx.time()
     sender = session.get(Organisation, shipment.from_org_id)
     assert sender is not None
-    document = epcis.object_event(
-        action=epcis.Action.OBSERVE,
-        epc_list=epcs_of(resolved),
-        quantity_list=quantities_of(resolved),
-        biz_step=epcis.BizStep.RECEIVING,
-        disposition=epcis.Disposition.IN_PROGRESS,
-        event_time=when,
-        read_point=read_point(ctx),
-        source_list=[terms.owning_party(sender.uscc, sender.gln)],
-        destination_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
-    )
+    if document is None:
+        document = epcis.object_event(
+            action=epcis.Action.OBSERVE,
+            epc_list=epcs_of(resolved),
+            quantity_list=quantities_of(resolved),
+            biz_step=epcis.BizStep.RECEIVING,
+            disposition=epcis.Disposition.IN_PROGRESS,
+            event_time=when,
+            read_point=read_point(ctx),
+            source_list=[terms.owning_party(sender.uscc, sender.gln)],
+            destination_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
+        )
     event = record_event(
         session,
         signer,
@@ -290,7 +310,15 @@ def _outstanding_goods(session: Session, state: ShipmentState) -> Goods:
     return Goods(codes=tuple(links), lines=tuple(lines))
 
 
-def _consume(session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, kind: MovementKind) -> Event:
+def _consume(
+    session: Session,
+    signer: Signer,
+    ctx: ScanContext,
+    goods: Goods,
+    *,
+    kind: MovementKind,
+    document: dict[str, Any] | None = None,
+) -> Event:
     verb = {MovementKind.SELL: "sold", MovementKind.ADMINISTER: "administered", MovementKind.DESTROY: "destroyed"}[kind]
     resolved = resolve(session, goods)
     if kind is MovementKind.ADMINISTER:
@@ -307,16 +335,17 @@ def _consume(session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *
         MovementKind.ADMINISTER: (epcis.BizStep.DISPENSING, epcis.Disposition.DISPENSED, CodeStatus.ADMINISTERED),
         MovementKind.DESTROY: (epcis.BizStep.DESTROYING, epcis.Disposition.DESTROYED, CodeStatus.DESTROYED),
     }[kind]
-    document = epcis.object_event(
-        action=epcis.Action.DELETE if kind is MovementKind.DESTROY else epcis.Action.OBSERVE,
-        epc_list=epcs_of(resolved),
-        quantity_list=quantities_of(resolved),
-        biz_step=biz_step,
-        disposition=disposition,
-        event_time=when,
-        read_point=read_point(ctx),
-        source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
-    )
+    if document is None:
+        document = epcis.object_event(
+            action=epcis.Action.DELETE if kind is MovementKind.DESTROY else epcis.Action.OBSERVE,
+            epc_list=epcs_of(resolved),
+            quantity_list=quantities_of(resolved),
+            biz_step=biz_step,
+            disposition=disposition,
+            event_time=when,
+            read_point=read_point(ctx),
+            source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
+        )
     event = record_event(
         session,
         signer,
@@ -342,20 +371,33 @@ def _consume(session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *
     return event
 
 
-def sell(session: Session, signer: Signer, ctx: ScanContext, goods: Goods) -> Event:
-    return _consume(session, signer, ctx, goods, kind=MovementKind.SELL)
+def sell(
+    session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, document: dict[str, Any] | None = None
+) -> Event:
+    return _consume(session, signer, ctx, goods, kind=MovementKind.SELL, document=document)
 
 
-def administer(session: Session, signer: Signer, ctx: ScanContext, goods: Goods) -> Event:
-    return _consume(session, signer, ctx, goods, kind=MovementKind.ADMINISTER)
+def administer(
+    session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, document: dict[str, Any] | None = None
+) -> Event:
+    return _consume(session, signer, ctx, goods, kind=MovementKind.ADMINISTER, document=document)
 
 
-def destroy(session: Session, signer: Signer, ctx: ScanContext, goods: Goods) -> Event:
-    return _consume(session, signer, ctx, goods, kind=MovementKind.DESTROY)
+def destroy(
+    session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, document: dict[str, Any] | None = None
+) -> Event:
+    return _consume(session, signer, ctx, goods, kind=MovementKind.DESTROY, document=document)
 
 
 def inspect(
-    session: Session, signer: Signer, ctx: ScanContext, goods: Goods, *, passed: bool, reason: str = ""
+    session: Session,
+    signer: Signer,
+    ctx: ScanContext,
+    goods: Goods,
+    *,
+    passed: bool,
+    reason: str = "",
+    document: dict[str, Any] | None = None,
 ) -> tuple[Event, Hold | None]:
     """Record a sampling inspection (抽检). A failure holds the batch at every holder until a regulator acts."""
     resolved = resolve(session, goods)
@@ -368,15 +410,16 @@ def inspect(
         if code.status in CONSUMED:
             raise AlreadyConsumed(f"code {code.id} was already {code.status.value}", code_id=code.id)
     when = ctx.time()
-    document = epcis.object_event(
-        action=epcis.Action.OBSERVE,
-        epc_list=epcs_of(resolved),
-        quantity_list=quantities_of(resolved),
-        biz_step=epcis.BizStep.INSPECTING,
-        disposition=epcis.Disposition.CONFORMANT if passed else epcis.Disposition.NON_CONFORMANT,
-        event_time=when,
-        read_point=read_point(ctx),
-    )
+    if document is None:
+        document = epcis.object_event(
+            action=epcis.Action.OBSERVE,
+            epc_list=epcs_of(resolved),
+            quantity_list=quantities_of(resolved),
+            biz_step=epcis.BizStep.INSPECTING,
+            disposition=epcis.Disposition.CONFORMANT if passed else epcis.Disposition.NON_CONFORMANT,
+            event_time=when,
+            read_point=read_point(ctx),
+        )
     event = record_event(
         session,
         signer,
