@@ -8,6 +8,11 @@
 * ``register_batch`` ``{batch_id, batch_key, registration_hash, category, org_id}`` — the producer's own key
   registers the batch on chain, so the chain records who declared it, not the operator.
 
+``recall.service`` queues the recall jobs, signed with the key of the regulator ``org_id`` who acted:
+
+* ``open_recall`` ``{recall_id, chain_recall_id, batch_keys, recall_class, reason_hash, org_id}``;
+* ``close_recall`` ``{recall_id, chain_recall_id, reason_hash, org_id}``.
+
 Every job is idempotent: it reads the chain first and sends only what is missing, so a job retried after a
 crash (or run by two workers at once) changes nothing twice. No database transaction stays open while the
 chain works: on SQLite that would hold the write lock every scan waits for.
@@ -19,12 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import requests
 from eth_utils.address import to_checksum_address
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web3.types import RPCEndpoint
 
-from chain.artifacts import ContractReverted, Flow, role_id
+from chain.artifacts import ContractReverted, Flow, RecallStatus, role_id
 from chain.client import ChainClient, ChainUnavailable
 from ledger.errors import Conflict, Forbidden, InvalidInput, LotlineError, NotFound, UnknownOrganisation
 from ledger.keys import KeyVault, address_of
@@ -116,19 +122,25 @@ def allowlist(client: ChainClient, address: str) -> bool:
     plain nodes answer "method not found", meaning anyone may send.
     """
     address = to_checksum_address(address)
-    reply: Mapping[str, Any] = client.w3.provider.make_request(
-        RPCEndpoint("perm_addAccountsToAllowlist"), [[address]]
-    )
-    error = reply.get("error")
+    error = _perm(client, "perm_addAccountsToAllowlist", [[address]]).get("error")
     if not error:
         return True
     if error.get("code") == _METHOD_NOT_FOUND:
         return False
     # Besu refuses an entry that is already there; that is the state we want.
-    listed: Mapping[str, Any] = client.w3.provider.make_request(RPCEndpoint("perm_getAccountsAllowlist"), [])
-    if address.lower() in {a.lower() for a in listed.get("result") or []}:
+    listed = _perm(client, "perm_getAccountsAllowlist", []).get("result") or []
+    if address.lower() in {a.lower() for a in listed}:
         return True
     raise Forbidden(f"the node refused to allowlist {address}: {error.get('message')}", address=address)
+
+
+def _perm(client: ChainClient, method: str, params: list[Any]) -> Mapping[str, Any]:
+    """A raw JSON-RPC call (web3 knows no ``perm_*`` method); the reply with its ``error``, if any."""
+    try:
+        reply: Mapping[str, Any] = client.w3.provider.make_request(RPCEndpoint(method), params)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise ChainUnavailable(f"the chain node at {client.rpc_url} does not answer: {exc}") from exc
+    return reply
 
 
 def _run_one(
@@ -150,7 +162,11 @@ def _run_one(
         if kind == "grant_roles":
             tx_hash = _grant_roles(client, admin_key, payload)
         elif kind == "register_batch":
-            tx_hash = _register_batch(client, _registrant_key(session_factory, vault, payload), payload)
+            tx_hash = _register_batch(client, _org_key(session_factory, vault, payload), payload)
+        elif kind == "open_recall":
+            tx_hash = _open_recall(client, _org_key(session_factory, vault, payload), payload)
+        elif kind == "close_recall":
+            tx_hash = _close_recall(client, _org_key(session_factory, vault, payload), payload)
         else:
             raise InvalidInput(f"unknown chain job kind {kind!r}", job_id=job_id)
     except ChainUnavailable:
@@ -169,14 +185,15 @@ def _run_one(
     return ChainJobStatus.DONE
 
 
-def _registrant_key(
-    session_factory: sessionmaker[Session], vault: KeyVault, payload: Mapping[str, Any]
-) -> bytes:
+def _org_key(session_factory: sessionmaker[Session], vault: KeyVault, payload: Mapping[str, Any]) -> bytes:
+    """The key of the organisation a job acts for (a batch's registrant, a recall's regulator)."""
     with session_factory() as session:
         org = session.get(Organisation, payload["org_id"])
         session.commit()
     if org is None:
-        raise UnknownOrganisation("the batch's registrant no longer exists", org_id=payload["org_id"])
+        raise UnknownOrganisation(
+            "the organisation this job acts for no longer exists", org_id=payload["org_id"]
+        )
     return vault.decrypt(org.encrypted_key, org_ref=org.uscc)
 
 
@@ -212,6 +229,46 @@ def _register_batch(client: ChainClient, producer_key: bytes, payload: Mapping[s
         if exc.error == "LotlineAnchorBatchAlreadyRegistered" and _registered(client, batch_key, wanted):
             return None
         raise
+
+
+def _open_recall(client: ChainClient, regulator_key: bytes, payload: Mapping[str, Any]) -> bytes | None:
+    recall_id = _bytes32(payload["chain_recall_id"])
+    if client.recall_record(recall_id).status is not RecallStatus.NONE:
+        return None
+    allowlist(client, address_of(regulator_key))
+    try:
+        return client.transact(
+            regulator_key,
+            "openRecall",
+            recall_id,
+            [_bytes32(key) for key in payload["batch_keys"]],
+            int(payload["recall_class"]),
+            _bytes32(payload["reason_hash"]),
+        ).tx_hash
+    except ContractReverted as exc:
+        # Another worker opened it between our read and our transaction.
+        if exc.error == "LotlineAnchorDuplicateRecall":
+            return None
+        raise
+
+
+def _close_recall(client: ChainClient, regulator_key: bytes, payload: Mapping[str, Any]) -> bytes | None:
+    recall_id = _bytes32(payload["chain_recall_id"])
+    if client.recall_record(recall_id).status is RecallStatus.CLOSED:
+        return None
+    allowlist(client, address_of(regulator_key))
+    try:
+        return client.transact(
+            regulator_key, "closeRecall", recall_id, _bytes32(payload["reason_hash"])
+        ).tx_hash
+    except ContractReverted as exc:
+        if exc.error == "LotlineAnchorRecallAlreadyClosed":
+            return None
+        raise
+
+
+def _bytes32(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
 
 
 def _registered(client: ChainClient, batch_key: bytes, wanted: bytes) -> bool:

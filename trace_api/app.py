@@ -15,7 +15,21 @@ from ledger.settings import Settings, get_settings
 from ledger.signing import SigningDomain
 from trace_api import errors, pages
 from trace_api.deps import AppState
-from trace_api.routes import batches, codes, labels, orgs, products, resolver, scans, trace, verify
+from trace_api.routes import (
+    batches,
+    codes,
+    epcis,
+    imports,
+    labels,
+    orgs,
+    products,
+    recalls,
+    resolver,
+    scans,
+    trace,
+    tracing,
+    verify,
+)
 
 DESCRIPTION = """lotline's JSON API. Every write needs an organisation's bearer token; scans and batch
 registrations also need an `Idempotency-Key`. Refusals are `{"error": <reason>, "detail": <sentence>}`."""
@@ -49,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (orgs, products, batches, codes, labels, scans, trace, verify, resolver):
+    # tracing before trace: /trace/forward and /trace/back must match before /trace/{code:path}.
+    routers = (orgs, products, batches, codes, labels, imports, scans, tracing, trace, recalls, verify, epcis, resolver)
+    for module in routers:
         app.include_router(module.router)
     pages.install(app)  # after errors.install: pages hand API refusals back to the JSON handler
     return app

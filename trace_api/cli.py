@@ -205,3 +205,28 @@ def demo() -> None:
     typer.echo("open on a phone or in a browser:")
     for key, link in result.links.items():
         typer.echo(f"  {key:<13} {link}")
+
+
+import_app = typer.Typer(help="Import data: batch sheets, EPCIS documents.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("batches")
+def import_batches_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or GBK) or XLSX sheet")],
+    org: Annotated[str, typer.Option(help="USCC of the registering organisation")],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="register the valid rows, list the rest")
+    ] = False,
+    flow: Annotated[
+        str | None, typer.Option(help="cold_chain, farm_produce or vaccine (default: from headers)")
+    ] = None,
+) -> None:
+    """Register the batches of a sheet: every row checked first, all or nothing (unless --skip-invalid)."""
+    from importers.bulk import run_import
+    from ledger.errors import LotlineError
+
+    try:
+        run_import(get_settings().resolved_database_url, file, org, skip_invalid, flow=flow)
+    except LotlineError as error:
+        raise typer.Exit(2) from error

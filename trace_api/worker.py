@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import httpx
 from celery import Celery
 from kombu.transport import sqlalchemy as kombu_sqlalchemy
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from chain.operator import operator_key
 from ledger.codes import continue_run
 from ledger.models import CodeRun
 from ledger.settings import Settings, get_settings
+from recall.notify import deliver_pending
 from trace_api.app import build_state
 from trace_api.deps import AppState
 
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 ANCHOR_EVERY_SECONDS = 1.0
 SWEEP_EVERY_SECONDS = 10.0
+WEBHOOK_EVERY_SECONDS = 2.0
 
 
 def broker_url(settings: Settings) -> str:
@@ -58,6 +61,7 @@ def make_celery(settings: Settings) -> Celery:
             "anchor": {"task": "lotline.anchor", "schedule": ANCHOR_EVERY_SECONDS},
             "chain-jobs": {"task": "lotline.chain_jobs", "schedule": ANCHOR_EVERY_SECONDS * 2},
             "sweep-code-runs": {"task": "lotline.sweep_code_runs", "schedule": SWEEP_EVERY_SECONDS},
+            "webhooks": {"task": "lotline.deliver_webhooks", "schedule": WEBHOOK_EVERY_SECONDS},
         },
     )
     # The SQLite broker polls; its default 1 s poll would add a second to every task. (STACK.md: setting this
@@ -124,6 +128,14 @@ def sweep_code_runs() -> int:
     for run_id in run_ids:
         issue_codes.delay(run_id)
     return len(run_ids)
+
+
+@celery_app.task(name="lotline.deliver_webhooks")
+def deliver_webhooks() -> int:
+    """Send due recall notifications; failed ones come due again on their backoff schedule."""
+    with httpx.Client(timeout=10, follow_redirects=False) as transport:
+        counts = deliver_pending(context().state.sessions, transport=transport, vault=context().state.signer.vault)
+    return counts.delivered
 
 
 def dispatch_code_run(run_id: int) -> None:

@@ -55,3 +55,7 @@ __all__ = [
     "Transformation",
     "utcnow",
 ]
+
+from ledger.models.recalls import DeliveryStatus, RecallDetail, RecallHolder, WebhookDelivery
+
+__all__ += ["DeliveryStatus", "RecallDetail", "RecallHolder", "WebhookDelivery"]

@@ -1,0 +1,311 @@
+"""One-click investigation (一键排查), and traces described for people (API, CLI).
+
+An investigation starts from a place and a time window, e.g. a positive nucleic-acid test at a market stall. Its
+definition, precisely:
+
+- A batch's balance at an organisation at instant ``t`` is what arrived there (commission, receive, transformation
+  output) minus what left (ship, sell, administer, destroy, transformation input), counting events whose
+  ``event_time`` is before ``t``.
+- The batch was *present* during ``[since, until)`` if something of it arrived there before ``until``, and either
+  its balance at ``since`` was positive or something of it arrived during the window. Goods in transit to the
+  organisation were not there yet: a shipment counts from its receive.
+- For a location, the test is made on the organisation that owns it (the ledger keeps stock per organisation,
+  not per site), restricted to batches with a movement recorded at that location before ``until``.
+
+The answer is those batches, their sources (back trace) and everyone else who holds or held them (forward trace).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from ledger.errors import InvalidDigitalLink, InvalidInput, NotFound, UnknownCode, UnknownOrganisation
+from ledger.goods import find_batch_id
+from ledger.identifiers import DigitalLink
+from ledger.models import (
+    Batch,
+    Code,
+    CodeKind,
+    Event,
+    Holding,
+    Location,
+    Movement,
+    MovementKind,
+    Organisation,
+    Product,
+)
+from recall.walk import Trace, back, forward
+
+Direction = Literal["forward", "back"]
+INBOUND = (MovementKind.COMMISSION, MovementKind.RECEIVE, MovementKind.TRANSFORM_OUT)
+OUTBOUND = (
+    MovementKind.SHIP,
+    MovementKind.SELL,
+    MovementKind.ADMINISTER,
+    MovementKind.DESTROY,
+    MovementKind.TRANSFORM_IN,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PresentBatch:
+    batch_id: int
+    arrived_before_until: int  # units that arrived there before the window closed
+    on_hand_at_since: int  # balance when the window opened
+    arrived_in_window: int
+
+
+@dataclass(frozen=True)
+class Investigation:
+    org_id: int
+    location_id: int | None
+    since: datetime
+    until: datetime
+    present: tuple[PresentBatch, ...]
+    sources: Trace  # back trace of the present batches
+    spread: Trace  # forward trace of the present batches
+
+    @property
+    def other_holders(self) -> tuple[int, ...]:
+        return tuple(sorted(self.spread.org_ids - {self.org_id}))
+
+
+def investigate(
+    session: Session,
+    *,
+    location_id: int | None = None,
+    org_id: int | None = None,
+    since: datetime,
+    until: datetime,
+) -> Investigation:
+    """The batches present at a place (or organisation) in a window, their sources and their other holders."""
+    if since.tzinfo is None or until.tzinfo is None:
+        raise InvalidInput("since and until need a time zone offset")
+    if since >= until:
+        raise InvalidInput("the window is empty: since must be before until")
+    org_id = _place_owner(session, location_id, org_id)
+    balance: dict[int, int] = defaultdict(int)
+    arrived: dict[int, int] = defaultdict(int)
+    in_window: dict[int, int] = defaultdict(int)
+    seen_here: set[int] = set()
+    rows = session.execute(
+        select(Movement.batch_id, Movement.kind, Movement.quantity, Event.event_time, Event.location_id)
+        .join(Event, Event.seq == Movement.event_seq)
+        .where(
+            or_(
+                and_(Movement.to_org_id == org_id, Movement.kind.in_(INBOUND)),
+                and_(Movement.from_org_id == org_id, Movement.kind.in_(OUTBOUND)),
+            ),
+            Event.event_time < until,
+        )
+    )
+    for batch_id, kind, quantity, event_time, event_location in rows:
+        inbound = kind in INBOUND
+        if location_id is None or event_location == location_id:
+            seen_here.add(batch_id)
+        if inbound:
+            arrived[batch_id] += quantity
+            if event_time >= since:
+                in_window[batch_id] += quantity
+        if event_time < since:
+            balance[batch_id] += quantity if inbound else -quantity
+    present = tuple(
+        PresentBatch(b, arrived[b], max(balance[b], 0), in_window[b])
+        for b in sorted(seen_here)
+        if arrived[b] > 0 and (balance[b] > 0 or in_window[b] > 0)
+    )
+    batch_ids = [p.batch_id for p in present]
+    return Investigation(
+        org_id=org_id,
+        location_id=location_id,
+        since=since,
+        until=until,
+        present=present,
+        sources=back(session, batch_ids=batch_ids),
+        spread=forward(session, batch_ids=batch_ids),
+    )
+
+
+def _place_owner(session: Session, location_id: int | None, org_id: int | None) -> int:
+    if location_id is None and org_id is None:
+        raise InvalidInput("an investigation starts from a location or an organisation")
+    if location_id is not None:
+        owner = session.scalar(select(Location.org_id).where(Location.id == location_id))
+        if owner is None:
+            raise NotFound(f"no location {location_id}", location_id=location_id)
+        if org_id is not None and org_id != owner:
+            raise InvalidInput(f"location {location_id} does not belong to organisation {org_id}")
+        return owner
+    assert org_id is not None
+    if session.get(Organisation, org_id) is None:
+        raise UnknownOrganisation(f"no organisation {org_id}", org_id=org_id)
+    return org_id
+
+
+def roots_of(session: Session, link: DigitalLink) -> tuple[set[int], set[int]]:
+    """The (batch ids, code ids) a scanned code asks to trace: a batch, an item or a logistic unit."""
+    if link.sscc is not None:
+        code_id = session.scalar(select(Code.id).where(Code.sscc == link.sscc))
+    elif link.gtin is not None and link.serial is not None:
+        query = (
+            select(Code.id)
+            .join(Batch, Batch.id == Code.batch_id)
+            .join(Product, Product.id == Batch.product_id)
+            .where(Product.gtin == link.gtin, Code.serial == link.serial, Code.kind == CodeKind.ITEM)
+        )
+        code_id = session.scalar(query.where(Batch.lot == link.lot) if link.lot is not None else query)
+    elif link.gtin is not None and link.lot is not None:
+        return {find_batch_id(session, link.gtin, link.lot)}, set()
+    else:
+        raise InvalidDigitalLink("a trace starts from a batch (GTIN + lot), an item or a logistic unit (SSCC)")
+    if code_id is None:
+        raise UnknownCode(f"{link.element_string()} was never issued on this network", code=link.path)
+    return set(), {code_id}
+
+
+def has_held(session: Session, org_id: int, trace: Trace) -> bool:
+    """Whether the organisation holds or held goods of every batch the trace starts from."""
+    held = set(
+        session.scalars(select(Holding.batch_id).where(Holding.org_id == org_id, Holding.batch_id.in_(trace.roots)))
+    )
+    return bool(trace.roots) and held == set(trace.roots)
+
+
+def trace_report(session: Session, gtin: str, lot: str, direction: Direction) -> dict[str, Any]:
+    """The trace of one batch as plain JSON-able data (``lotline recall trace``)."""
+    batch_id = find_batch_id(session, gtin, lot)
+    walk = forward if direction == "forward" else back
+    return describe_trace(session, walk(session, batch_ids=[batch_id]), direction)
+
+
+def describe_trace(session: Session, trace: Trace, direction: Direction) -> dict[str, Any]:
+    """A trace with names: organisations by name, USCC and roles; batches by GTIN and lot; events by id."""
+    org_ids = {h.org_id for h in trace.holders} | {o for h in trace.holders for o, _q in h.sent_to}
+    org_ids |= {o for e in trace.edges for o in (e.from_org_id, e.to_org_id) if o is not None}
+    batches = _batches(session, trace.batches)
+    org_ids |= {b["registrant_org_id"] for b in batches.values()}
+    orgs = _orgs(session, org_ids)
+    event_ids = _event_ids(session, {e.event_seq for e in trace.edges})
+    paths = {(p.org_id, p.batch_id): p.org_ids for p in trace.paths}
+    return {
+        "direction": direction,
+        "roots": list(trace.roots),
+        "batches": [
+            {**{k: v for k, v in b.items() if k != "registrant_org_id"}, "registrant": orgs[b["registrant_org_id"]]}
+            for b in batches.values()
+        ],
+        "holders": [
+            {
+                "org": orgs[h.org_id],
+                "batch_id": h.batch_id,
+                "gtin": batches[h.batch_id]["gtin"],
+                "lot": batches[h.batch_id]["lot"],
+                "received": h.received,
+                "on_hand": h.on_hand,
+                "shipped": h.shipped,
+                "consumed": h.consumed,
+                "destroyed": h.destroyed,
+                "transformed": h.transformed,
+                "sent_to": [{"org": orgs[o], "quantity": q} for o, q in h.sent_to],
+                "path": [orgs[o]["name"] for o in paths.get((h.org_id, h.batch_id), ())],
+            }
+            for h in trace.holders
+        ],
+        "edges": [
+            {
+                "from_org": orgs[e.from_org_id]["uscc"] if e.from_org_id is not None else None,
+                "to_org": orgs[e.to_org_id]["uscc"] if e.to_org_id is not None else None,
+                "batch_id": e.batch_id,
+                "quantity": e.quantity,
+                "kind": e.kind.value,
+                "event_id": event_ids[e.event_seq],
+            }
+            for e in trace.edges
+        ],
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A trace report as text for a terminal: one line per holder, sorted by batch then organisation."""
+    lots = ", ".join(f"(01){b['gtin']}(10){b['lot']}" for b in report["batches"])
+    lines = [f"{report['direction']} trace: {len(report['holders'])} holders of {lots}"]
+    for h in report["holders"]:
+        onward = ", ".join(f"{s['org']['name']} {s['quantity']}" for s in h["sent_to"])
+        lines.append(
+            f"  {h['org']['name']} ({h['org']['uscc']}) lot {h['lot']}: received {h['received']}, "
+            f"on hand {h['on_hand']}, sold {h['consumed']}, destroyed {h['destroyed']}, "
+            f"transformed {h['transformed']}, shipped {h['shipped']}" + (f" → {onward}" if onward else "")
+        )
+    return "\n".join(lines)
+
+
+def describe_investigation(session: Session, investigation: Investigation) -> dict[str, Any]:
+    orgs = _orgs(session, {investigation.org_id, *investigation.other_holders})
+    batches = _batches(session, [p.batch_id for p in investigation.present])
+    return {
+        "org": orgs[investigation.org_id],
+        "location_id": investigation.location_id,
+        "since": investigation.since.isoformat(),
+        "until": investigation.until.isoformat(),
+        "present": [
+            {
+                "batch_id": p.batch_id,
+                "gtin": batches[p.batch_id]["gtin"],
+                "lot": batches[p.batch_id]["lot"],
+                "product": batches[p.batch_id]["product"],
+                "arrived_before_until": p.arrived_before_until,
+                "on_hand_at_since": p.on_hand_at_since,
+                "arrived_in_window": p.arrived_in_window,
+            }
+            for p in investigation.present
+        ],
+        "sources": describe_trace(session, investigation.sources, "back"),
+        "spread": describe_trace(session, investigation.spread, "forward"),
+        "other_holders": [orgs[o] for o in investigation.other_holders],
+    }
+
+
+def _orgs(session: Session, org_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(org_ids):
+        rows = session.execute(
+            select(Organisation.id, Organisation.name, Organisation.uscc, Organisation.roles).where(
+                Organisation.id.in_(chunk)
+            )
+        )
+        out.update({i: {"id": i, "name": name, "uscc": uscc, "roles": list(roles)} for i, name, uscc, roles in rows})
+    return out
+
+
+def _batches(session: Session, batch_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(batch_ids):
+        rows = session.execute(
+            select(Batch.id, Product.gtin, Batch.lot, Product.name, Batch.quantity, Batch.registrant_org_id)
+            .join(Product, Product.id == Batch.product_id)
+            .where(Batch.id.in_(chunk))
+        )
+        for i, gtin, lot, name, quantity, registrant in rows:
+            out[i] = {"id": i, "gtin": gtin, "lot": lot, "product": name, "quantity": quantity}
+            out[i]["registrant_org_id"] = registrant
+    return dict(sorted(out.items()))
+
+
+def _event_ids(session: Session, seqs: Iterable[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in _chunks(seqs):
+        out.update(session.execute(select(Event.seq, Event.event_id).where(Event.seq.in_(chunk))).all())
+    return out
+
+
+def _chunks(values: Iterable[int], size: int = 2_000) -> Iterator[list[int]]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
