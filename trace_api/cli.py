@@ -230,3 +230,35 @@ def import_batches_cmd(
         run_import(get_settings().resolved_database_url, file, org, skip_invalid, flow=flow)
     except LotlineError as error:
         raise typer.Exit(2) from error
+
+
+recall_app = typer.Typer(help="Recalls and traces.", no_args_is_help=True)
+app.add_typer(recall_app, name="recall")
+
+
+@recall_app.command("trace")
+def recall_trace(
+    gtin: Annotated[str, typer.Option()],
+    lot: Annotated[str, typer.Option()],
+    direction: Annotated[str, typer.Option(help="forward (holders) or back (sources)")] = "forward",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Every holder of a batch downstream (forward), or every source upstream (back), with quantities."""
+    import json
+
+    from ledger.db import make_engine, make_session_factory
+    from ledger.errors import LotlineError
+    from recall.investigate import format_report, trace_report
+
+    if direction not in ("forward", "back"):
+        raise typer.BadParameter("forward or back", param_hint="--direction")
+    engine = make_engine(get_settings().resolved_database_url, for_writing=False)
+    try:
+        with make_session_factory(engine)() as session:
+            report = trace_report(session, gtin, lot, direction)
+    except LotlineError as error:
+        typer.echo(f"refused: {error.reason}: {error.detail}", err=True)
+        raise typer.Exit(2) from error
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))

@@ -1,0 +1,137 @@
+"""Forward recall trace of a wide batch on a generated ledger: p50/p95/max per trace.
+
+    .venv/bin/python bench/bench_recall.py --database-url sqlite:////tmp/recall-1m.sqlite --events 1000000
+    .venv/bin/python bench/bench_recall.py \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/lotline_recall_1m --events 1000000
+
+If the database holds no events yet, a network of ``--events`` events is generated into it first
+(``importers.generate.generate_network``, seed ``--seed``; a PostgreSQL database is created when missing), so a
+second run re-measures the same ledger without regenerating it. Then the batches whose forward trace reaches at
+least ``--min-holders`` organisations (the widest ones the ledger has, at most ``--batches``) are traced
+``--repeats`` times each, each trace in a fresh session as a recall request would run it, after one warm-up.
+Prints the figures and the command; asserts nothing. DESIGN.md §10 target: ≤100 ms p95 at 1M events (SQLite and
+PostgreSQL), ≤1 s at 10M (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ledger.db import make_engine, make_session_factory
+from ledger.migrate import upgrade_to_head
+from ledger.models import Event, Holding
+from recall.walk import forward
+
+
+def ensure_database(url: str) -> None:
+    """Create a missing PostgreSQL database (SQLite creates its file on first connect)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql"):
+        return
+    admin = make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}) is None:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def generate_if_empty(url: str, events: int, seed: int) -> None:
+    engine = make_engine(url)
+    upgrade_to_head(url)
+    with engine.connect() as conn:
+        count = conn.scalar(select(func.count()).select_from(Event)) or 0
+    engine.dispose()
+    if count:
+        print(f"ledger already holds {count:,} events: measuring it as it is")
+        return
+    from importers.generate import generate_network  # only when generating: it starts a process pool
+
+    started = time.perf_counter()
+    network = generate_network(url, events=events, seed=seed)
+    print(f"generated {network.events:,} events (seed {seed}) in {time.perf_counter() - started:,.0f} s")
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--min-holders", type=int, default=1_000)
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=40)
+    args = parser.parse_args()
+    print("command:", shlex.join([".venv/bin/python", *sys.argv]))
+
+    ensure_database(args.database_url)
+    generate_if_empty(args.database_url, args.events, args.seed)
+    engine = make_engine(args.database_url)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        events = session.scalar(select(func.count()).select_from(Event)) or 0
+        # Widest by direct holders first; the forward trace then counts transformation outputs' holders too.
+        candidates = session.execute(
+            select(Holding.batch_id, func.count())
+            .group_by(Holding.batch_id)
+            .order_by(func.count().desc())
+            .limit(args.batches * 4)
+        ).all()
+        chosen: list[tuple[int, int, int]] = []
+        for batch_id, _direct in candidates:
+            trace = forward(session, batch_ids=[batch_id])
+            if len(trace.org_ids) >= args.min_holders:
+                chosen.append((batch_id, len(trace.org_ids), len(trace.edges)))
+            if len(chosen) == args.batches:
+                break
+    print(f"{engine.dialect.name}, {events:,} events")
+    if not chosen:
+        widest = candidates[0][1] if candidates else 0
+        print(f"no batch reaches {args.min_holders:,} holders (widest has {widest:,} direct holders)")
+        return
+    samples: list[float] = []
+    cpu: list[float] = []
+    for batch_id, holders, edges in chosen:
+        mine: list[float] = []
+        for attempt in range(args.repeats + 1):
+            with sessions() as session:
+                started, cpu_started = time.perf_counter(), time.process_time()
+                forward(session, batch_ids=[batch_id])
+                elapsed = (time.perf_counter() - started) * 1000
+            if attempt:  # the first run warms the caches
+                mine.append(elapsed)
+                cpu.append((time.process_time() - cpu_started) * 1000)
+        samples += mine
+        print(
+            f"  batch {batch_id}: {holders:,} holders, {edges:,} edges: "
+            f"p50 {statistics.median(mine):.1f} ms, p95 {percentile(mine, 95):.1f} ms, max {max(mine):.1f} ms"
+        )
+    print(
+        f"forward trace, {len(chosen)} batches × {args.repeats}: p50 {statistics.median(samples):.1f} ms, "
+        f"p95 {percentile(samples, 95):.1f} ms, max {max(samples):.1f} ms"
+    )
+    # On a shared machine wall time includes waiting for a core; this process's CPU time does not (PostgreSQL's
+    # own work is in its server process and not counted here).
+    print(f"this process's CPU per trace: p50 {statistics.median(cpu):.1f} ms, p95 {percentile(cpu, 95):.1f} ms")
+    print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
