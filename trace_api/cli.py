@@ -255,7 +255,7 @@ def recall_trace(
     engine = make_engine(get_settings().resolved_database_url, for_writing=False)
     try:
         with make_session_factory(engine)() as session:
-            report = trace_report(session, gtin, lot, direction)
+            report = trace_report(session, gtin, lot, "back" if direction == "back" else "forward")
     except LotlineError as error:
         typer.echo(f"refused: {error.reason}: {error.detail}", err=True)
         raise typer.Exit(2) from error
