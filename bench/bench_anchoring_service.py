@@ -99,9 +99,7 @@ def build_ledger(url: str, events: int, batch_count: int) -> None:
     factory = make_session_factory(engine)
     vault = KeyVault("bench")
     with factory() as session:
-        org, _token = create_organisation(
-            session, vault, name="bench importer", uscc=USCC, roles=[Role.PRODUCER]
-        )
+        org, _token = create_organisation(session, vault, name="bench importer", uscc=USCC, roles=[Role.PRODUCER])
         product = create_product(
             session, org, name="frozen beef", category=Category.COLD_CHAIN, company_prefix="6970001"
         )
@@ -154,10 +152,7 @@ def build_ledger(url: str, events: int, batch_count: int) -> None:
                 print(f"  ledger: {rows[-1]['seq']:,} events", file=sys.stderr)
         session.execute(
             update(Batch),
-            [
-                {"id": batch_ids[lot], "chain_head": "0x" + heads[lot].hex(), "event_count": counts[lot]}
-                for lot in lots
-            ],
+            [{"id": batch_ids[lot], "chain_head": "0x" + heads[lot].hex(), "event_count": counts[lot]} for lot in lots],
         )
         session.commit()
     engine.dispose()
@@ -177,9 +172,7 @@ def anchor_all(url: str, rpc_url: str, max_events: int) -> Iterator[tuple[Anchor
         (root,) = result.anchors
         yield root, time.perf_counter() - start
         with factory() as session:
-            print(
-                f"  anchored {root.event_count:,} events, lag now {anchoring_lag(session):,}", file=sys.stderr
-            )
+            print(f"  anchored {root.event_count:,} events, lag now {anchoring_lag(session):,}", file=sys.stderr)
             session.commit()
 
 
@@ -204,15 +197,11 @@ def report(rows: list[tuple[AnchoredRoot, float]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000, help="events in the scratch ledger")
     parser.add_argument("--batches", type=int, default=1_000, help="batches the events are spread over")
     parser.add_argument("--max-events", type=int, default=20_000, help="events per anchor (anchor_pending's)")
-    parser.add_argument(
-        "--block-interval", type=float, default=0.05, help="embedded node's seconds per block"
-    )
+    parser.add_argument("--block-interval", type=float, default=0.05, help="embedded node's seconds per block")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/ledger.sqlite"

@@ -325,9 +325,7 @@ def _heads(session: Session, anchor_id: int) -> list[HeadUpdate]:
         .join(Batch, Batch.id == EventBatch.batch_id)
         .order_by(EventBatch.batch_id)
     ).all()
-    return [
-        HeadUpdate(bytes.fromhex(key[2:]), bytes.fromhex(head[2:]), int(count)) for key, head, count in rows
-    ]
+    return [HeadUpdate(bytes.fromhex(key[2:]), bytes.fromhex(head[2:]), int(count)) for key, head, count in rows]
 
 
 def _land(
@@ -336,9 +334,7 @@ def _land(
     """The receipt of the root's transaction and how many transactions were sent to land it."""
     root = plan.tree.root
     try:
-        receipts = client.anchor(
-            anchorer_key, root, len(plan.seqs), plan.heads, max_gas_per_tx=max_gas_per_tx
-        )
+        receipts = client.anchor(anchorer_key, root, len(plan.seqs), plan.heads, max_gas_per_tx=max_gas_per_tx)
     except ContractReverted as exc:
         # Another worker landed this very root between our check and our transaction: the work is done.
         landed = client.root_record(root)
@@ -370,10 +366,7 @@ def _proof_rows(plan: _Plan) -> list[tuple[int, int, str, int]]:
     The JSON is joined by hand: a proof is a flat list of hex strings, and ``json.dumps`` per row cost more
     than the database write itself.
     """
-    return [
-        (plan.anchor_id, index, _proof_json(plan.tree.proof(index)), seq)
-        for index, seq in enumerate(plan.seqs)
-    ]
+    return [(plan.anchor_id, index, _proof_json(plan.tree.proof(index)), seq) for index, seq in enumerate(plan.seqs)]
 
 
 def _record_proofs(session_factory: sessionmaker[Session], proofs: list[tuple[int, int, str, int]]) -> None:

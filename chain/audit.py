@@ -121,13 +121,9 @@ def _check_anchors(session: Session, client: ChainClient, report: AuditReport) -
         if not record.anchored:
             problem = f"root {anchor.merkle_root} is not on chain"
         elif record.event_total != anchor.event_count:
-            problem = (
-                f"the chain counts {record.event_total} events in this root, the ledger {anchor.event_count}"
-            )
+            problem = f"the chain counts {record.event_total} events in this root, the ledger {anchor.event_count}"
         elif events_in[anchor.id] != anchor.event_count:
-            problem = (
-                f"{anchor.event_count} events were anchored, {events_in[anchor.id]} are left in the ledger"
-            )
+            problem = f"{anchor.event_count} events were anchored, {events_in[anchor.id]} are left in the ledger"
         if problem:
             report.findings.append(Finding(FindingKind.ANCHOR_MISMATCH, problem, anchor_id=anchor.id))
     return roots
@@ -147,11 +143,7 @@ def _check_events(session: Session, anchors: dict[int, bytes], report: AuditRepo
         except LotlineError:
             rehashed = None
         if rehashed != event_id or document.get("eventID") != event_id:
-            detail = (
-                f"the stored document hashes to {rehashed}"
-                if rehashed
-                else "the stored document is not EPCIS"
-            )
+            detail = f"the stored document hashes to {rehashed}" if rehashed else "the stored document is not EPCIS"
             report.findings.append(Finding(FindingKind.EVENT_EDITED, detail, event_id=event_id))
         root = anchors.get(anchor_id) if anchor_id is not None else None
         if root is None:
@@ -160,9 +152,7 @@ def _check_events(session: Session, anchors: dict[int, bytes], report: AuditRepo
             report.counts["events_anchored"] += 1
         else:
             detail = f"its proof does not lead to the root of anchor {anchor_id}"
-            report.findings.append(
-                Finding(FindingKind.PROOF_INVALID, detail, event_id=event_id, anchor_id=anchor_id)
-            )
+            report.findings.append(Finding(FindingKind.PROOF_INVALID, detail, event_id=event_id, anchor_id=anchor_id))
 
 
 def _proves(event_id: str, proof: Any, root: bytes) -> bool:
@@ -257,14 +247,9 @@ def _check_batch(
     if not record.registered:
         report.counts["batches_unregistered"] += 1
     elif "0x" + record.registration_hash.hex() != row.registration_hash:
-        detail = (
-            f"the chain registered 0x{record.registration_hash.hex()}, the ledger {row.registration_hash}"
-        )
+        detail = f"the chain registered 0x{record.registration_hash.hex()}, the ledger {row.registration_hash}"
         found.append((FindingKind.REGISTRATION_MISMATCH, detail, None))
-    report.counts["batch_events_pending"] += sum(
-        1 for position, _, _ in links if position > record.event_count
-    )
+    report.counts["batch_events_pending"] += sum(1 for position, _, _ in links if position > record.event_count)
     report.findings.extend(
-        Finding(kind, detail, batch_id=batch_id, batch=row.label, position=position)
-        for kind, detail, position in found
+        Finding(kind, detail, batch_id=batch_id, batch=row.label, position=position) for kind, detail, position in found
     )

@@ -92,10 +92,7 @@ def run_chain_jobs(
     with session_factory() as session:
         job_ids = list(
             session.scalars(
-                select(ChainJob.id)
-                .where(ChainJob.status == ChainJobStatus.PENDING)
-                .order_by(ChainJob.id)
-                .limit(limit)
+                select(ChainJob.id).where(ChainJob.status == ChainJobStatus.PENDING).order_by(ChainJob.id).limit(limit)
             )
         )
         session.commit()
@@ -105,12 +102,9 @@ def run_chain_jobs(
         with session_factory() as session:
             admin_key = regulator_admin_key(session, vault)
             session.commit()
-    outcomes = [
-        _run_one(session_factory, client, vault, admin_key, job_id, max_attempts) for job_id in job_ids
-    ]
+    outcomes = [_run_one(session_factory, client, vault, admin_key, job_id, max_attempts) for job_id in job_ids]
     done, retrying, failed = (
-        outcomes.count(status)
-        for status in (ChainJobStatus.DONE, ChainJobStatus.PENDING, ChainJobStatus.FAILED)
+        outcomes.count(status) for status in (ChainJobStatus.DONE, ChainJobStatus.PENDING, ChainJobStatus.FAILED)
     )
     return JobsResult(done, retrying, failed)
 
@@ -191,9 +185,7 @@ def _org_key(session_factory: sessionmaker[Session], vault: KeyVault, payload: M
         org = session.get(Organisation, payload["org_id"])
         session.commit()
     if org is None:
-        raise UnknownOrganisation(
-            "the organisation this job acts for no longer exists", org_id=payload["org_id"]
-        )
+        raise UnknownOrganisation("the organisation this job acts for no longer exists", org_id=payload["org_id"])
     return vault.decrypt(org.encrypted_key, org_ref=org.uscc)
 
 
@@ -208,8 +200,7 @@ def _grant_roles(client: ChainClient, admin_key: bytes, payload: Mapping[str, An
     ]
     # grantRole of a role already held is a no-op on chain (OpenZeppelin), so a racing worker costs nothing.
     hashes = [
-        client.send(admin_key, client.artifact.encode_call("grantRole", role_id(role), address))
-        for role in missing
+        client.send(admin_key, client.artifact.encode_call("grantRole", role_id(role), address)) for role in missing
     ]
     client.wait(hashes)
     return hashes[-1] if hashes else None
@@ -258,9 +249,7 @@ def _close_recall(client: ChainClient, regulator_key: bytes, payload: Mapping[st
         return None
     allowlist(client, address_of(regulator_key))
     try:
-        return client.transact(
-            regulator_key, "closeRecall", recall_id, _bytes32(payload["reason_hash"])
-        ).tx_hash
+        return client.transact(regulator_key, "closeRecall", recall_id, _bytes32(payload["reason_hash"])).tx_hash
     except ContractReverted as exc:
         if exc.error == "LotlineAnchorRecallAlreadyClosed":
             return None

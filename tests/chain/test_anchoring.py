@@ -70,18 +70,14 @@ def deployed_client(node_url: str, net: Network, record_dir: Path) -> ChainClien
     """A client of a contract deployed for this test, with the network's regulator as admin (`lotline up`)."""
     client = ChainClient(node_url)
     allowlist(client, net.regulator.chain_address)
-    ensure_deployed(
-        client, OPERATOR_KEY, net.regulator.chain_address, OPERATOR, record_dir / "deployment.json"
-    )
+    ensure_deployed(client, OPERATOR_KEY, net.regulator.chain_address, OPERATOR, record_dir / "deployment.json")
     return client
 
 
 def ship_and_receive(db: Session, net: Network, quantity: int = 5) -> None:
     """Two more events on the beef batch: the importer ships to the wholesaler, who receives."""
     goods = Goods(lines=(BatchLine(net.beef_gtin, net.beef.lot, quantity),))
-    _, shipment = trade.ship(
-        db, net.signer, trade.ScanContext(net.importer), goods, to_org_id=net.wholesaler.id
-    )
+    _, shipment = trade.ship(db, net.signer, trade.ScanContext(net.importer), goods, to_org_id=net.wholesaler.id)
     trade.receive(db, net.signer, trade.ScanContext(net.wholesaler), shipment_id=shipment.id)
     db.commit()
 
@@ -230,9 +226,7 @@ def test_a_batch_head_is_anchored_as_of_its_last_claimed_event_not_the_batch_row
     record = chain.batch_record(beef_key)
     db.expire_all()
     link = db.scalars(
-        select(EventBatch).where(
-            EventBatch.batch_id == net.beef.id, EventBatch.position == record.event_count
-        )
+        select(EventBatch).where(EventBatch.batch_id == net.beef.id, EventBatch.position == record.event_count)
     ).one()
     assert (record.event_count, "0x" + record.head.hex()) == (net.beef.event_count - 1, link.head)
     assert anchoring_lag(db) == 1
@@ -280,9 +274,7 @@ def test_two_workers_anchoring_at_once_never_share_an_event_and_every_proof_hold
     anchored = Counter(db.scalars(select(OutboxEntry.anchor_id)))
     for anchor in db.scalars(select(Anchor)):
         assert (anchor.status, anchored[anchor.id]) == (AnchorStatus.CONFIRMED, anchor.event_count)
-    for event, root in db.execute(
-        select(Event, Anchor.merkle_root).join(Anchor, Anchor.id == Event.anchor_id)
-    ):
+    for event, root in db.execute(select(Event, Anchor.merkle_root).join(Anchor, Anchor.id == Event.anchor_id)):
         proof = [bytes.fromhex(p[2:]) for p in event.merkle_proof or []]
         assert chain.verify_event(hash_digest(event.event_id), proof, bytes.fromhex(root[2:]))
     assert count(db, select(func.count()).select_from(Event).where(Event.anchor_id.is_(None))) == 0
@@ -342,8 +334,7 @@ def test_a_failing_chain_job_keeps_its_error_and_succeeds_on_a_later_run(
     assert (second.done, second.retrying, second.failed) == (6, 0, 0)
     db.expire_all()
     assert {
-        (j.attempts, j.last_error)
-        for j in db.scalars(select(ChainJob).where(ChainJob.id.in_([f.id for f in failed])))
+        (j.attempts, j.last_error) for j in db.scalars(select(ChainJob).where(ChainJob.id.in_([f.id for f in failed])))
     } == {(2, None)}
 
 
@@ -351,9 +342,7 @@ def test_a_chain_job_that_keeps_failing_is_given_up_after_its_attempts(
     session_factory: sessionmaker[Session], db: Session, net: Network, chain: ChainClient
 ) -> None:
     for _ in range(2):
-        run_chain_jobs(
-            session_factory, chain, vault=net.signer.vault, admin_key=generate_private_key(), max_attempts=2
-        )
+        run_chain_jobs(session_factory, chain, vault=net.signer.vault, admin_key=generate_private_key(), max_attempts=2)
     db.expire_all()
     outcomes = {(j.status, j.attempts) for j in db.scalars(select(ChainJob))}
     assert outcomes == {(ChainJobStatus.DONE, 1), (ChainJobStatus.FAILED, 2)}  # done: the admin's own grant

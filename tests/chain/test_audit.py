@@ -61,14 +61,10 @@ def tampered_batches(report: AuditReport) -> set[int | None]:
 
 
 def beef_links(db: Session, net: Network) -> list[EventBatch]:
-    return list(
-        db.scalars(select(EventBatch).where(EventBatch.batch_id == net.beef.id).order_by(EventBatch.position))
-    )
+    return list(db.scalars(select(EventBatch).where(EventBatch.batch_id == net.beef.id).order_by(EventBatch.position)))
 
 
-def test_a_clean_anchored_ledger_passes_and_the_report_is_json(
-    db: Session, net: Network, chain: ChainClient
-) -> None:
+def test_a_clean_anchored_ledger_passes_and_the_report_is_json(db: Session, net: Network, chain: ChainClient) -> None:
     report = run_audit(db, chain)
 
     assert report.ok, report.findings
@@ -106,14 +102,10 @@ def test_an_event_rewritten_with_a_matching_new_id_is_caught_by_its_proof_and_it
     db: Session, net: Network, chain: ChainClient
 ) -> None:
     event = db.scalars(select(Event).where(Event.biz_step.like("%shipping%"))).one()
-    body = {k: v for k, v in event.document.items() if k != "eventID"} | {
-        "eventTime": "2020-01-01T00:00:00.000Z"
-    }
+    body = {k: v for k, v in event.document.items() if k != "eventID"} | {"eventTime": "2020-01-01T00:00:00.000Z"}
     new_id = event_hash(body)
     db.execute(
-        update(Event)
-        .where(Event.seq == event.seq)
-        .values(document={**body, "eventID": new_id}, event_id=new_id)
+        update(Event).where(Event.seq == event.seq).values(document={**body, "eventID": new_id}, event_id=new_id)
     )
 
     report = run_audit(db, chain)
@@ -133,15 +125,11 @@ def test_an_edited_registration_hash_is_reported_with_exactly_its_batch(
 
     report = run_audit(db, chain)
 
-    assert [(f.kind, f.batch_id) for f in report.findings] == [
-        (FindingKind.REGISTRATION_MISMATCH, net.vaccine.id)
-    ]
+    assert [(f.kind, f.batch_id) for f in report.findings] == [(FindingKind.REGISTRATION_MISMATCH, net.vaccine.id)]
     assert report.findings[0].batch == f"{net.vaccine_gtin}/{net.vaccine.lot}"
 
 
-def test_an_edited_batch_head_is_reported_with_exactly_its_batch(
-    db: Session, net: Network, chain: ChainClient
-) -> None:
+def test_an_edited_batch_head_is_reported_with_exactly_its_batch(db: Session, net: Network, chain: ChainClient) -> None:
     db.execute(update(Batch).where(Batch.id == net.beef.id).values(chain_head="0x" + "cd" * 32))
 
     report = run_audit(db, chain)
@@ -149,9 +137,7 @@ def test_an_edited_batch_head_is_reported_with_exactly_its_batch(
     assert [(f.kind, f.batch_id) for f in report.findings] == [(FindingKind.BATCH_HEAD_MISMATCH, net.beef.id)]
 
 
-def test_a_deleted_event_link_breaks_its_batch_at_that_position(
-    db: Session, net: Network, chain: ChainClient
-) -> None:
+def test_a_deleted_event_link_breaks_its_batch_at_that_position(db: Session, net: Network, chain: ChainClient) -> None:
     db.execute(delete(EventBatch).where(EventBatch.batch_id == net.beef.id, EventBatch.position == 2))
 
     report = run_audit(db, chain)
@@ -162,9 +148,7 @@ def test_a_deleted_event_link_breaks_its_batch_at_that_position(
     assert FindingKind.CHAIN_HEAD_MISMATCH in {f.kind for f in report.findings}
 
 
-def test_two_swapped_positions_are_reported_at_the_first_of_them(
-    db: Session, net: Network, chain: ChainClient
-) -> None:
+def test_two_swapped_positions_are_reported_at_the_first_of_them(db: Session, net: Network, chain: ChainClient) -> None:
     first, second = beef_links(db, net)[1:3]
     positions = (first.position, second.position)
     rows = (first.event_seq, second.event_seq)
