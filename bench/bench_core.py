@@ -76,9 +76,8 @@ def main() -> None:
     rate("Merkle tree build, 100,000 events", len(leaves), lambda: tree.append(MerkleTree.build(leaves)))
     rate("Merkle proofs, all 100,000", len(leaves), lambda: [tree[0].proof(i) for i in range(len(leaves))])
     rate("CSPRNG serials", 1_000_000, lambda: new_serials(1_000_000))
-    print(
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; command: .venv/bin/python bench/bench_core.py"
-    )
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("command: .venv/bin/python bench/bench_core.py")
 
 
 if __name__ == "__main__":
