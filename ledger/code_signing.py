@@ -139,6 +139,13 @@ def _encode_compact(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+def _checksummed(address: str) -> str:
+    try:
+        return to_checksum_address(address)
+    except ValueError as exc:
+        raise InvalidInput("the expected issuer is not an address", address=repr(address)[:80]) from exc
+
+
 def _address_of(public_key: PublicKey) -> str:
     return to_checksum_address(keccak256(public_key.format(compressed=False)[1:])[-20:])
 
@@ -194,7 +201,7 @@ def verify_code(
     except ValueError:
         return CodeCheck(SignatureStatus.BAD_SIGNATURE)
     signer = _address_of(public_key)
-    if expected_issuer is not None and signer != to_checksum_address(expected_issuer):
+    if expected_issuer is not None and signer != _checksummed(expected_issuer):
         return CodeCheck(SignatureStatus.BAD_SIGNATURE, signer)
     if signer not in issuers:
         return CodeCheck(SignatureStatus.UNKNOWN_ISSUER, signer)

@@ -25,7 +25,7 @@ from ledger.code_signing import (
     split_signed,
     verify_code,
 )
-from ledger.errors import InvalidDigitalLink, InvalidSignature
+from ledger.errors import InvalidDigitalLink, InvalidInput, InvalidSignature
 from ledger.identifiers import CSET_82, DigitalLink, new_serials
 from ledger.keys import address_of, generate_private_key
 
@@ -240,3 +240,8 @@ def test_sign_many_equals_signing_one_by_one_inline_and_in_worker_processes() ->
     assert sign_many(key, links, workers=2) == one_by_one  # a worker pool, order kept across chunks
     assert sign_item_serials(key, GTIN, "L2026A", serials, workers=2) == one_by_one
     assert sign_item_serials(key, GTIN, "L2026A", serials[:7], workers=1) == one_by_one[:7]
+
+
+def test_an_expected_issuer_that_is_not_an_address_is_refused(signature: str) -> None:
+    with pytest.raises(InvalidInput, match="expected issuer"):
+        verify_code(ITEM, signature, ISSUERS, expected_issuer="0x1234")
