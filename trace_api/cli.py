@@ -262,3 +262,18 @@ def recall_trace(
     finally:
         engine.dispose()
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+
+
+generate_app = typer.Typer(help="Synthetic data for benchmarks and demos.", no_args_is_help=True)
+app.add_typer(generate_app, name="generate")
+
+
+@generate_app.command("network")
+def generate_network_cmd(
+    events: Annotated[int, typer.Option(min=1, help="how many events to generate")],
+    seed: Annotated[int, typer.Option(help="the same seed gives the same network")] = 1,
+) -> None:
+    """Generate a realistic cold-chain, farm-market and vaccine network straight into the (empty) ledger."""
+    from importers.generate import run_generate
+
+    run_generate(get_settings().resolved_database_url, events, seed)
