@@ -232,6 +232,24 @@ def import_batches_cmd(
         raise typer.Exit(2) from error
 
 
+@import_app.command("epcis")
+def import_epcis_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="an EPCIS 2.0 JSON-LD document")],
+    org: Annotated[str, typer.Option(help="USCC of the capturing organisation")],
+) -> None:
+    """Capture an EPCIS 2.0 document as an organisation, all-or-nothing, with each event's status and id."""
+    from importers.epcis_capture import run_epcis_import
+    from ledger.errors import LotlineError
+
+    try:
+        statuses = run_epcis_import(get_settings().resolved_database_url, file, org)
+    except LotlineError as error:
+        typer.echo(f"refused: {error.reason}: {error.detail}", err=True)
+        raise typer.Exit(2) from error
+    for status in statuses:
+        typer.echo(f"{status.index:>4}  {status.outcome:<9} {status.operation or '-':<10} {status.event_id}")
+
+
 recall_app = typer.Typer(help="Recalls and traces.", no_args_is_help=True)
 app.add_typer(recall_app, name="recall")
 
