@@ -7,7 +7,6 @@ stored rows: hashes, signatures, hash chains, holdings from movements, the repor
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -277,7 +276,6 @@ def test_the_same_seed_writes_the_same_events_and_another_seed_does_not(
     assert first_specs(SEED + 1) != first_specs(SEED)
 
 
-@pytest.mark.skipif(os.environ.get("LOTLINE_SKIP_CHAIN") == "1", reason="needs the embedded chain node")
 def test_the_audit_finds_nothing_wrong_and_everything_pending_on_a_never_anchored_ledger(
     db: Session, network: GeneratedNetwork, tmp_path: Path
 ) -> None:
