@@ -27,9 +27,9 @@ from ledger.models import (
     Product,
     Transformation,
 )
-from ledger.recorder import ZERO_HEAD, Signer, record_event
+from ledger.recorder import ZERO_HEAD, Signer
 from ledger.rules import require_holder, require_quantity
-from ledger.trade import ScanContext, check_outgoing, epcs_of, quantities_of, read_point
+from ledger.trade import ScanContext, check_outgoing, epcs_of, quantities_of, read_point, record_scan_event
 
 
 def next_sscc(session: Session, company_prefix: str) -> str:
@@ -89,15 +89,7 @@ def pack(
             event_time=when,
             read_point=read_point(ctx),
         )
-    event = record_event(
-        session,
-        signer,
-        org=ctx.org,
-        document=document,
-        batches=resolved.batches.values(),
-        event_time=when,
-        location_id=ctx.location_id,
-    )
+    event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     for code in resolved.top_codes:
         code.parent_id = parent.id
     return event, parent
@@ -141,15 +133,7 @@ def unpack(
             event_time=when,
             read_point=read_point(ctx),
         )
-    event = record_event(
-        session,
-        signer,
-        org=ctx.org,
-        document=document,
-        batches=resolved.batches.values(),
-        event_time=when,
-        location_id=ctx.location_id,
-    )
+    event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     for code in taken_out:
         code.parent_id = None
     return event
@@ -214,9 +198,7 @@ def transform(
             read_point=read_point(ctx),
         )
     touched = [*resolved.batches.values(), output]
-    event = record_event(
-        session, signer, org=ctx.org, document=document, batches=touched, event_time=when, location_id=ctx.location_id
-    )
+    event = record_scan_event(session, signer, ctx, document, touched, when)
     # A transformed batch has no registrant declaration: its birth certificate is the transformation event.
     output.registration_hash = "0x" + hash_digest(event.event_id).hex()
     for batch_id, quantity in resolved.quantity_by_batch().items():

@@ -8,6 +8,7 @@ A refusal raises before the first write, so nothing of a refused scan is ever st
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -76,6 +77,20 @@ class ScanContext:
 
     def time(self) -> datetime:
         return self.event_time or datetime.now(UTC)
+
+
+def record_scan_event(
+    session: Session,
+    signer: Signer,
+    ctx: ScanContext,
+    document: dict[str, Any],
+    batches: Iterable[Batch],
+    when: datetime,
+) -> Event:
+    """Record a scan's event as the scanning organisation, at its location, on the batches it touches."""
+    return record_event(
+        session, signer, org=ctx.org, document=document, batches=batches, event_time=when, location_id=ctx.location_id
+    )
 
 
 def check_outgoing(session: Session, ctx: ScanContext, goods: ResolvedGoods, *, action: str, available: bool) -> None:
@@ -164,15 +179,7 @@ def ship(
             source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
             destination_list=[terms.owning_party(receiver.uscc, receiver.gln)],
         )
-    event = record_event(
-        session,
-        signer,
-        org=ctx.org,
-        document=document,
-        batches=resolved.batches.values(),
-        event_time=when,
-        location_id=ctx.location_id,
-    )
+    event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     shipment = Shipment(
         event_seq=event.seq, from_org_id=ctx.org.id, to_org_id=receiver.id, status=ShipmentStatus.IN_TRANSIT
     )
@@ -246,15 +253,7 @@ def receive(
             source_list=[terms.owning_party(sender.uscc, sender.gln)],
             destination_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
         )
-    event = record_event(
-        session,
-        signer,
-        org=ctx.org,
-        document=document,
-        batches=resolved.batches.values(),
-        event_time=when,
-        location_id=ctx.location_id,
-    )
+    event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     for batch_id, quantity in resolved.quantity_by_batch().items():
         lines[batch_id].received_quantity += quantity
         session.add(
@@ -346,15 +345,7 @@ def _consume(
             read_point=read_point(ctx),
             source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
         )
-    event = record_event(
-        session,
-        signer,
-        org=ctx.org,
-        document=document,
-        batches=resolved.batches.values(),
-        event_time=when,
-        location_id=ctx.location_id,
-    )
+    event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     for batch_id, quantity in resolved.quantity_by_batch().items():
         session.add(
             Movement(event_seq=event.seq, batch_id=batch_id, kind=kind, from_org_id=ctx.org.id, quantity=quantity)
@@ -420,15 +411,7 @@ def inspect(
             event_time=when,
             read_point=read_point(ctx),
         )
-    event = record_event(
-        session,
-        signer,
-        org=ctx.org,
-        document=document,
-        batches=resolved.batches.values(),
-        event_time=when,
-        location_id=ctx.location_id,
-    )
+    event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     hold = None
     if not passed:
         for batch_id in resolved.batches:
