@@ -127,6 +127,16 @@ def target_batch_ids(session: Session, recall_id: int) -> list[int]:
     )
 
 
+def targets_of(session: Session, recall_id: int) -> list[tuple[int, int | None]]:
+    """(batch id, code id or None) of every target: whole batches, and single items with their batch."""
+    rows = session.execute(
+        select(RecallTarget.batch_id, RecallTarget.code_id)
+        .where(RecallTarget.recall_id == recall_id)
+        .order_by(RecallTarget.batch_id, RecallTarget.code_id)
+    )
+    return [(batch_id, code_id) for batch_id, code_id in rows]
+
+
 def target_code_ids(session: Session, recall_id: int) -> list[int]:
     return list(
         session.scalars(
