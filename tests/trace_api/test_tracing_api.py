@@ -20,6 +20,10 @@ def scan(api: Api, token: str, body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def net(api: Api) -> dict[str, Any]:
+    return build_traced_network(api)
+
+
+def build_traced_network(api: Api) -> dict[str, Any]:
     """importer → market (40) → shop (10) → market (2, returned upstream); the market cuts 5 into a new batch."""
     net: dict[str, Any] = setup_chain(api)
     shop, shop_token = api.org("联华超市", "retailer")

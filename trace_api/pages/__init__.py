@@ -1,4 +1,5 @@
-"""Server-rendered pages: the consumer page at the Digital Link paths and the importer's batch pages.
+"""Server-rendered pages: the consumer page at the Digital Link paths, the importer's batch pages, and the
+regulator's recall and investigation pages.
 
 ``install(app)`` wires them into the API app; the JSON API is unchanged by it (API clients that send
 ``Accept: application/json``, and every ``/api/`` path, still get JSON, refusals included).
@@ -14,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from ledger import errors
-from trace_api.pages import auth, importer
+from trace_api.pages import auth, importer, investigations, recalls
 from trace_api.pages.consumer import code_refused, render_consumer_page
 from trace_api.pages.render import STATIC_DIR, STATIC_URL
 
@@ -41,4 +42,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.InvalidIdentifier, code_refused)
     app.add_exception_handler(auth.LoginRequired, auth.login_required)
     app.include_router(importer.router)
+    app.include_router(recalls.router)
+    app.include_router(investigations.router)
     app.mount(STATIC_URL, _Assets(directory=STATIC_DIR), name="pages-static")

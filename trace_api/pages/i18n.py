@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
-from trace_api.pages import catalogue
+from trace_api.pages import catalogue, regulator_words
 
 ZH: Final = "zh-CN"
 EN: Final = "en"
@@ -24,7 +24,7 @@ COOKIE: Final = "lang"
 # Consumers and clerks read times where the goods are; the ledger stores UTC.
 LOCAL_TZ: Final = ZoneInfo("Asia/Shanghai")
 
-_WORDS: Final = {ZH: catalogue.ZH, EN: catalogue.EN}
+_WORDS: Final = {ZH: {**catalogue.ZH, **regulator_words.ZH}, EN: {**catalogue.EN, **regulator_words.EN}}
 
 
 def normalise(tag: str | None) -> str | None:
@@ -72,6 +72,9 @@ class Words:
     @property
     def other(self) -> str:
         return EN if self.lang == ZH else ZH
+
+    def has(self, key: str) -> bool:
+        return key in _WORDS[self.lang]
 
     def __call__(self, key: str, **values: object) -> str:
         text = _WORDS[self.lang][key]

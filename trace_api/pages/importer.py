@@ -25,7 +25,7 @@ from trace_api.errors import status_of
 from trace_api.idempotency import run_once
 from trace_api.pages import auth, forms
 from trace_api.pages.consumer import not_found_page
-from trace_api.pages.render import render, words_for
+from trace_api.pages.render import app_page, render, words_for
 from trace_api.schemas.goods import BatchCreate
 
 router = APIRouter(include_in_schema=False)
@@ -65,8 +65,7 @@ def logout() -> Response:
 
 def _page(request: Request, state: AppState, org: Organisation, template: str, context: dict[str, Any]) -> HTMLResponse:
     status_code = context.pop("status_code", 200)
-    common = {"org": org, "csrf": auth.csrf_token(request, state), "can_register": org.has_role(Role.PRODUCER)}
-    return render(request, template, {**common, **context}, status_code=status_code)
+    return app_page(request, state, org, template, context, status_code=status_code)
 
 
 @router.get("/app/batches", response_class=HTMLResponse)

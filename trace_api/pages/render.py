@@ -12,7 +12,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from trace_api.pages import i18n
+from ledger.models import Organisation, Role
+from trace_api.deps import AppState
+from trace_api.pages import auth, i18n
 
 HERE: Final = Path(__file__).parent
 STATIC_DIR: Final = HERE / "static"
@@ -77,3 +79,23 @@ def render(request: Request, template: str, context: dict[str, Any], *, status_c
 
 def words_for(request: Request) -> i18n.Words:
     return i18n.Words(i18n.negotiate(request)[0])
+
+
+def app_page(
+    request: Request,
+    state: AppState,
+    org: Organisation,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page of the signed-in part: the organisation, its menu and the CSRF token its forms carry."""
+    common = {
+        "org": org,
+        "csrf": auth.csrf_token(request, state),
+        "can_register": org.has_role(Role.PRODUCER),
+        "can_recall": org.has_role(Role.PRODUCER) or org.has_role(Role.REGULATOR),
+        "is_regulator": org.has_role(Role.REGULATOR),
+    }
+    return render(request, template, {**common, **context}, status_code=status_code)

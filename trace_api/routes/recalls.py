@@ -13,20 +13,17 @@ from sqlalchemy.orm import Session
 from ledger import errors
 from ledger.identifiers import parse_code
 from ledger.keys import KeyVault
-from ledger.models import ChainJob, Organisation, Recall, Role
+from ledger.models import Organisation, Recall, Role
 from recall import export, notify, repository, service
 from trace_api.deps import CurrentOrg, SessionDep, StateDep, require_role
 from trace_api.errors import error_responses
 from trace_api.idempotency import IdempotencyKey, run_once
+from trace_api.recall_views import XLSX, attachment, recall_detail, recall_summary
 from trace_api.schemas.recalls import (
     Acknowledgement,
     BatchOut,
     CandidateConfirm,
     CandidateOut,
-    ChainState,
-    DeliveryOut,
-    HolderOut,
-    Progress,
     RecallClose,
     RecallCreate,
     RecallDetailOut,
@@ -43,7 +40,6 @@ OPEN_ERRORS = error_responses(
 STATE_ERRORS = error_responses(errors.RoleRequired, errors.NotFound, errors.InvalidTransition)
 # Ids as the database stores them (64-bit): a larger number is a 422, not an overflow deep in the driver.
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post("/recalls", status_code=201, response_model=RecallOut, responses=OPEN_ERRORS)
@@ -63,7 +59,7 @@ def open_recall(
             reason=body.reason,
             public_url=state.settings.public_url,
         )
-        return 201, _summary(session, recall).model_dump(mode="json")
+        return 201, recall_summary(session, recall).model_dump(mode="json")
 
     return _once(session, org, idempotency_key, body.model_dump(mode="json"), write)
 
@@ -76,7 +72,7 @@ def list_recalls(
     offset: int = Query(default=0, ge=0, le=10**9),
 ) -> list[RecallOut]:
     """Newest first: every recall for a regulator; for others, the recalls that concern them."""
-    return [_summary(session, r) for r in repository.visible_recalls(session, org, limit=limit, offset=offset)]
+    return [recall_summary(session, r) for r in repository.visible_recalls(session, org, limit=limit, offset=offset)]
 
 
 @router.get("/recalls/candidates", response_model=list[CandidateOut], responses=error_responses(errors.RoleRequired))
@@ -122,7 +118,7 @@ def confirm_candidate(
             recall_class=body.recall_class,
             reason=body.reason,
         )
-        return 201, _summary(session, recall).model_dump(mode="json")
+        return 201, recall_summary(session, recall).model_dump(mode="json")
 
     return _once(session, org, idempotency_key, {"hold_id": hold_id, **body.model_dump(mode="json")}, write)
 
@@ -130,7 +126,7 @@ def confirm_candidate(
 @router.get("/recalls/{recall_id}", response_model=RecallDetailOut, responses=error_responses(errors.NotFound))
 def get_recall(recall_id: RowId, org: CurrentOrg, session: SessionDep) -> RecallDetailOut:
     """The recall with its holders' progress and the webhook deliveries."""
-    return _detail(session, org, service.get_recall(session, org, recall_id))
+    return recall_detail(session, org, service.get_recall(session, org, recall_id))
 
 
 @router.post("/recalls/{recall_id}/approve", response_model=RecallOut, responses=STATE_ERRORS)
@@ -141,7 +137,7 @@ def approve(
 
     def write() -> tuple[int, dict[str, Any]]:
         recall = service.approve(session, org, recall_id, public_url=state.settings.public_url)
-        return 200, _summary(session, recall).model_dump(mode="json")
+        return 200, recall_summary(session, recall).model_dump(mode="json")
 
     return _once(session, org, idempotency_key, {"approve": recall_id}, write)
 
@@ -160,7 +156,7 @@ def acknowledge(
 
     def write() -> tuple[int, dict[str, Any]]:
         recall = service.acknowledge(session, org, recall_id, reports)
-        return 200, _detail(session, org, recall).model_dump(mode="json")
+        return 200, recall_detail(session, org, recall).model_dump(mode="json")
 
     return _once(session, org, idempotency_key, {"recall": recall_id, **body.model_dump(mode="json")}, write)
 
@@ -173,7 +169,7 @@ def close(
 
     def write() -> tuple[int, dict[str, Any]]:
         recall = service.close(session, org, recall_id, body.reason)
-        return 200, _summary(session, recall).model_dump(mode="json")
+        return 200, recall_summary(session, recall).model_dump(mode="json")
 
     return _once(session, org, idempotency_key, {"close": recall_id, **body.model_dump(mode="json")}, write)
 
@@ -183,7 +179,7 @@ def export_csv(recall_id: RowId, org: CurrentOrg, session: SessionDep) -> Respon
     """The critical tracking events with FSMA 204 key data elements, one row each (UTF-8 with BOM)."""
     recall = _exportable(session, org, recall_id)
     content = export.to_csv(export.export_rows(session, recall.id))
-    return _download(content, "text/csv; charset=utf-8", f"{recall.number}.csv")
+    return attachment(content, "text/csv; charset=utf-8", f"{recall.number}.csv")
 
 
 @router.get("/recalls/{recall_id}/export.xlsx", responses=error_responses(errors.RoleRequired, errors.NotFound))
@@ -191,7 +187,7 @@ def export_xlsx(recall_id: RowId, org: CurrentOrg, session: SessionDep) -> Respo
     """The same rows as a sortable, filterable spreadsheet."""
     recall = _exportable(session, org, recall_id)
     content = export.to_xlsx(export.export_rows(session, recall.id), title=recall.number)
-    return _download(content, XLSX, f"{recall.number}.xlsx")
+    return attachment(content, XLSX, f"{recall.number}.xlsx")
 
 
 @router.get("/recalls/{recall_id}/export.epcis.json", responses=error_responses(errors.RoleRequired, errors.NotFound))
@@ -225,95 +221,3 @@ def _exportable(session: Session, org: Organisation, recall_id: int) -> Recall:
     # The exports name every holder of the goods: for the authorities, not for the holders themselves.
     require_role(org, Role.REGULATOR)
     return service.get_recall(session, org, recall_id)
-
-
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
-
-
-def _summary(session: Session, recall: Recall) -> RecallOut:
-    session.flush()
-    names = repository.batch_names(session, repository.target_batch_ids(session, recall.id))
-    holders = repository.holders_of(session, recall.id)
-    detail = repository.detail_of(session, recall.id)
-    jobs = {
-        job.id: job
-        for job in (session.get(ChainJob, i) for i in (detail.open_job_id, detail.close_job_id) if i is not None)
-        if job is not None
-    }
-    open_job, close_job = jobs.get(detail.open_job_id or 0), jobs.get(detail.close_job_id or 0)
-    return RecallOut(
-        id=recall.id,
-        number=recall.number,
-        recall_class=recall.recall_class,
-        reason=recall.reason,
-        status=recall.status.value,
-        requested_by_org_id=recall.requested_by_org_id,
-        opened_by_org_id=recall.opened_by_org_id,
-        opened_at=recall.opened_at,
-        closed_at=recall.closed_at,
-        close_reason=recall.close_reason,
-        batches=[BatchOut(batch_id=n.batch_id, gtin=n.gtin, lot=n.lot, product=n.product) for n in names.values()],
-        codes_recalled=len(repository.target_code_ids(session, recall.id)),
-        progress=Progress(
-            holders=len(holders),
-            acknowledged=sum(1 for h in holders if h.acknowledged_at is not None),
-            settled=sum(1 for h in holders if h.settled),
-            units_at_open=sum(h.quantity_at_open for h in holders),
-            quarantined=sum(h.quarantined for h in holders),
-            returned=sum(h.returned for h in holders),
-            destroyed=sum(h.destroyed for h in holders),
-        ),
-        chain=ChainState(
-            chain_recall_id=detail.chain_recall_id,
-            open_job=open_job.status.value if open_job else None,
-            open_tx_hash=open_job.tx_hash if open_job else None,
-            close_job=close_job.status.value if close_job else None,
-            close_tx_hash=close_job.tx_hash if close_job else None,
-        ),
-    )
-
-
-def _detail(session: Session, org: Organisation, recall: Recall) -> RecallDetailOut:
-    everyone = org.has_role(Role.REGULATOR)
-    holders = repository.holders_of(session, recall.id, org_id=None if everyone else org.id)
-    deliveries = repository.deliveries_of(session, recall.id, org_id=None if everyone else org.id)
-    names = repository.batch_names(session, {h.batch_id for h in holders})
-    org_names = {h.org_id: session.get(Organisation, h.org_id) for h in holders}
-    return RecallDetailOut(
-        **_summary(session, recall).model_dump(),
-        holders=[
-            HolderOut(
-                org_id=h.org_id,
-                org_name=o.name if (o := org_names[h.org_id]) else "",
-                gtin=names[h.batch_id].gtin,
-                lot=names[h.batch_id].lot,
-                quantity_at_open=h.quantity_at_open,
-                consumed_at_open=h.consumed_at_open,
-                quarantined=h.quarantined,
-                returned=h.returned,
-                destroyed=h.destroyed,
-                accounted=h.accounted,
-                acknowledged_at=h.acknowledged_at,
-                settled=h.settled,
-            )
-            for h in holders
-        ],
-        deliveries=[
-            DeliveryOut(
-                delivery_id=d.delivery_id,
-                org_id=d.org_id,
-                event_type=d.event_type,
-                status=d.status.value,
-                attempts=d.attempts,
-                url=d.url,
-                last_status_code=d.last_status_code,
-                last_error=d.last_error,
-                next_attempt_at=d.next_attempt_at,
-                delivered_at=d.delivered_at,
-            )
-            for d in deliveries
-        ],
-    )

@@ -1,0 +1,241 @@
+"""The regulator pages over HTTP: opening a recall through the form, its holder graph and progress, a holder's
+acknowledgement, closing, the one-click confirmation of a failed inspection, the investigation page, and every
+refusal leaving the ledger as it was."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.models import Recall, RecallHolder
+from tests.trace_api.conftest import Api
+from tests.trace_api.test_pages import HTML, form_secrets, sign_in
+from tests.trace_api.test_tracing_api import build_traced_network, scan
+from trace_api.pages import regulator_words
+from trace_api.pages.i18n import LOCAL_TZ
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def net(api: Api) -> dict[str, Any]:
+    return build_traced_network(api)
+
+
+def recall_count(session_factory: sessionmaker[Session]) -> int:
+    with session_factory() as session:
+        return session.scalar(select(func.count()).select_from(Recall)) or 0
+
+
+def open_through_form(api: Api, goods: str, *, reason: str = "核酸检测阳性", level: str = "1") -> Any:
+    form = api.client.get("/app/recalls/new", headers=HTML)
+    assert form.status_code == 200, form.text
+    body = {**form_secrets(form.text), "goods": goods, "recall_class": level, "reason": reason}
+    return api.client.post("/app/recalls", data=body, headers=HTML, follow_redirects=False)
+
+
+def refusal(html: str) -> str:
+    found = re.search(r'data-field="refusal">([^<]*)<', html)
+    assert found, "the page shows no refusal"
+    return found[1]
+
+
+def test_a_regulator_opens_a_recall_through_the_form_and_sees_every_holder_in_the_graph(
+    api: Api, net: dict[str, Any], session_factory: sessionmaker[Session]
+) -> None:
+    sign_in(api, api.regulator_token)
+    opened = open_through_form(api, f"{net['gtin']} BR2026A")
+    assert opened.status_code == 303, opened.text
+    page = api.client.get(opened.headers["location"], headers=HTML)
+    assert page.status_code == 200
+    html = page.text
+    assert re.search(r"RC-\d{4}-\d{6}", html)
+    assert 'data-field="status">召回中<' in html
+    # The graph draws the importer, the market and the shop, and the shop's return to the market dashed.
+    ids = {str(o["id"]) for o in (net["importer"], net["market"], net["shop"])}
+    assert set(re.findall(r'<g class="holder holder-\w+" data-org-id="(\d+)"', html)) == ids
+    assert 'class="flow flow-upstream"' in html
+    assert re.search(rf'<g class="holder holder-pending" data-org-id="{net["shop"]["id"]}"', html)
+    # Every followed holder is in the table; the cut batch made from the recalled one is recalled too.
+    assert "联华超市" in html
+    assert "CUT-1" in html
+    assert "/app/recalls/" in html
+    assert "export.xlsx" in html
+    # From that instant the goods cannot move.
+    line = {"gtin": net["gtin"], "lot": "BR2026A", "quantity": 1}
+    refused = api.client.post(
+        "/api/v1/scans",
+        json={"action": "ship", "to_org": net["shop"]["uscc"], "lines": [line]},
+        headers=api.auth(net["mkt"]),
+    )
+    assert (refused.status_code, refused.json()["error"]) == (409, "RecalledGoods")
+    listed = api.client.get("/app/recalls", headers=HTML)
+    assert listed.text.count("data-recall-id=") == 1
+    assert recall_count(session_factory) == 1
+
+
+def test_a_double_submitted_form_opens_one_recall(
+    api: Api, net: dict[str, Any], session_factory: sessionmaker[Session]
+) -> None:
+    sign_in(api, api.regulator_token)
+    form = api.client.get("/app/recalls/new", headers=HTML)
+    body = {**form_secrets(form.text), "goods": f"{net['gtin']} BR2026A", "recall_class": "2", "reason": "抽检不合格"}
+    first = api.client.post("/app/recalls", data=body, headers=HTML, follow_redirects=False)
+    second = api.client.post("/app/recalls", data=body, headers=HTML, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert recall_count(session_factory) == 1
+
+
+def test_refused_recall_forms_say_why_and_write_nothing(
+    api: Api, net: dict[str, Any], session_factory: sessionmaker[Session]
+) -> None:
+    sign_in(api, api.regulator_token)
+    unreadable = open_through_form(api, f"{net['gtin']} BR2026A\nnot a code at all")
+    assert unreadable.status_code == 422
+    assert refusal(unreadable.text) == "第 2 行无法识别：not a code at all。"
+    assert f"{net['gtin']} BR2026A" in unreadable.text  # what was typed is kept
+    unknown = open_through_form(api, f"{net['gtin']} NOSUCHLOT")
+    assert (unknown.status_code, refusal(unknown.text)) == (404, "没有这个批次，或它不是您的单位登记的。")
+    no_reason = open_through_form(api, f"{net['gtin']} BR2026A", reason="  ")
+    assert (no_reason.status_code, refusal(no_reason.text)) == (422, "请填写原因。")
+    bad_class = open_through_form(api, f"{net['gtin']} BR2026A", level="4")
+    assert bad_class.status_code == 422
+    form = api.client.get("/app/recalls/new", headers=HTML)
+    forged = {"csrf": "0" * 64, "form_key": form_secrets(form.text)["form_key"], "goods": f"{net['gtin']} BR2026A"}
+    assert api.client.post("/app/recalls", data={**forged, "reason": "x"}, headers=HTML).status_code == 403
+    assert recall_count(session_factory) == 0
+
+
+def test_a_retailer_cannot_open_a_recall_and_sees_no_investigation(api: Api, net: dict[str, Any]) -> None:
+    sign_in(api, net["shop_token"])
+    listed = api.client.get("/app/recalls", headers=HTML)
+    assert listed.status_code == 200
+    assert "发起召回" not in listed.text
+    assert "一键排查" not in listed.text
+    refused = open_through_form(api, f"{net['gtin']} BR2026A")
+    assert (refused.status_code, refusal(refused.text)) == (403, "您的单位无权执行此操作。")
+    investigation = api.client.get("/app/investigations", headers=HTML)
+    assert investigation.status_code == 403
+
+
+def test_a_holder_acknowledges_on_the_page_and_the_regulator_closes_the_recall(
+    api: Api, net: dict[str, Any], session_factory: sessionmaker[Session]
+) -> None:
+    sign_in(api, api.regulator_token)
+    recall_path = open_through_form(api, f"{net['gtin']} BR2026A").headers["location"]
+    recall_id = int(recall_path.rsplit("/", 1)[1])
+
+    sign_in(api, net["shop_token"])
+    page = api.client.get(recall_path, headers=HTML)
+    assert 'action="/app/recalls/' in page.text
+    assert "报告处置情况" in page.text
+    secrets = form_secrets(page.text)
+    ack = {**secrets, "gtin": net["gtin"], "lot": "BR2026A", "quarantined": "9", "returned": "0", "destroyed": "0"}
+    too_many = api.client.post(f"{recall_path}/acknowledgements", data=ack, headers=HTML)
+    assert (too_many.status_code, refusal(too_many.text)) == (409, "报告的数量超过了召回发起时您持有的数量。")
+    with session_factory() as session:
+        shop_row = session.scalar(
+            select(RecallHolder).where(RecallHolder.recall_id == recall_id, RecallHolder.org_id == net["shop"]["id"])
+        )
+        assert shop_row is not None
+        assert (shop_row.quantity_at_open, shop_row.quarantined, shop_row.acknowledged_at) == (8, 0, None)
+    fresh = form_secrets(api.client.get(recall_path, headers=HTML).text)
+    done = api.client.post(
+        f"{recall_path}/acknowledgements",
+        data={**ack, **fresh, "quarantined": "8"},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    after = api.client.get(recall_path, headers=HTML).text
+    assert "封存 8 · 退回 0 · 销毁 0" in after
+    assert "一级批发市场" not in after  # a holder sees its own rows only
+
+    sign_in(api, api.regulator_token)
+    page = api.client.get(recall_path, headers=HTML)
+    assert re.search(rf'<g class="holder holder-settled" data-org-id="{net["shop"]["id"]}"', page.text)
+    close = {**form_secrets(page.text), "reason": "全部封存，处置完毕"}
+    closed = api.client.post(f"{recall_path}/close", data=close, headers=HTML, follow_redirects=False)
+    assert closed.status_code == 303
+    page = api.client.get(recall_path, headers=HTML)
+    assert 'data-field="status">已结束<' in page.text
+    assert "结束召回" not in page.text  # nothing left to close
+    again = api.client.post(f"{recall_path}/close", data={**form_secrets(page.text), "reason": "x"}, headers=HTML)
+    assert again.status_code in (403, 409)
+
+
+def test_a_failed_inspection_is_recalled_in_one_click(
+    api: Api, net: dict[str, Any], session_factory: sessionmaker[Session]
+) -> None:
+    line = {"gtin": net["gtin"], "lot": "BR2026A", "quantity": 1}
+    scan(api, api.regulator_token, {"action": "inspect", "lines": [line], "passed": False, "reason": "氯霉素超标"})
+    sign_in(api, api.regulator_token)
+    listed = api.client.get("/app/recalls", headers=HTML)
+    candidate = re.search(r'action="(/app/recalls/candidates/\d+/confirm)"', listed.text)
+    assert candidate, listed.text
+    secrets = form_secrets(listed.text[listed.text.index(candidate[1]) :])
+    confirmed = api.client.post(
+        candidate[1], data={**secrets, "recall_class": "1"}, headers=HTML, follow_redirects=False
+    )
+    assert confirmed.status_code == 303
+    page = api.client.get(confirmed.headers["location"], headers=HTML).text
+    assert "氯霉素超标" in page
+    assert "一级召回" in page
+    assert "一键召回" not in api.client.get("/app/recalls", headers=HTML).text  # the candidate is gone
+    assert recall_count(session_factory) == 1
+
+
+def test_the_investigation_page_finds_the_batch_its_sources_and_other_holders(api: Api, net: dict[str, Any]) -> None:
+    sign_in(api, api.regulator_token)
+    form = api.client.get("/app/investigations", headers=HTML)
+    assert form.status_code == 200
+    assert 'type="datetime-local"' in form.text
+    now = datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+    window = {"since": (now - timedelta(hours=1)).isoformat(), "until": (now + timedelta(minutes=5)).isoformat()}
+    found = api.client.get("/app/investigations", params={"place": net["shop"]["uscc"], **window}, headers=HTML)
+    assert found.status_code == 200, found.text
+    present = re.findall(r'<tr data-batch-id="\d+">\s*<td>([^<]+)<br>', found.text)
+    assert present == ["冷冻牛肉"]
+    assert "goods=" + net["gtin"] + "%20BR2026A" in found.text  # one click to recall it
+    sources = found.text[found.text.index('class="table sources"') : found.text.index('id="spread-heading"')]
+    assert "进口商" in sources
+    assert "一级批发市场" in sources
+    assert re.search(rf'<g class="holder holder-here" data-org-id="{net["shop"]["id"]}"', found.text)
+    assert "其他持有者（2 家）" in found.text
+
+    bad_place = api.client.get("/app/investigations", params={"place": "somewhere", **window}, headers=HTML)
+    assert (bad_place.status_code, refusal(bad_place.text)) == (422, "地点应为 18 位统一社会信用代码或地点编号。")
+    backwards = {"place": net["shop"]["uscc"], "since": window["until"], "until": window["since"]}
+    empty = api.client.get("/app/investigations", params=backwards, headers=HTML)
+    assert (empty.status_code, refusal(empty.text)) == (422, "开始时间必须早于结束时间。")
+    stranger = {"place": "91330100MA2999999X", **window}
+    unknown = api.client.get("/app/investigations", params=stranger, headers=HTML)
+    assert unknown.status_code in (404, 422)
+
+
+def test_exports_are_downloaded_from_the_page_by_regulators_only(api: Api, net: dict[str, Any]) -> None:
+    sign_in(api, api.regulator_token)
+    recall_path = open_through_form(api, f"{net['gtin']} BR2026A").headers["location"]
+    xlsx = api.client.get(f"{recall_path}/export.xlsx")
+    assert (xlsx.status_code, xlsx.headers["content-type"]) == (200, XLSX)
+    assert xlsx.content[:2] == b"PK"
+    epcis = api.client.get(f"{recall_path}/export.epcis.json")
+    assert epcis.status_code == 200
+    assert epcis.json()["type"] == "EPCISDocument"
+    assert api.client.get(f"{recall_path}/export.pdf").status_code in (404, 422)
+    sign_in(api, net["shop_token"])
+    assert api.client.get(f"{recall_path}/export.csv").status_code == 403
+
+
+def test_the_pages_speak_english_on_request_and_both_languages_have_every_word(api: Api) -> None:
+    sign_in(api, api.regulator_token)
+    page = api.client.get("/app/recalls?lang=en", headers=HTML)
+    assert "<h1>Recalls</h1>" in page.text
+    assert "Failed inspections awaiting a recall" in page.text
+    assert regulator_words.ZH.keys() == regulator_words.EN.keys()

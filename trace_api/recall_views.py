@@ -1,0 +1,116 @@
+"""A recall as its readers see it: the summary (goods, progress, chain state) and the detail (holders and
+webhook deliveries), shared by the JSON API and the regulator pages so both show the same figures."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from ledger.models import ChainJob, Organisation, Recall, Role
+from recall import repository
+from trace_api.schemas.recalls import (
+    BatchOut,
+    ChainState,
+    DeliveryOut,
+    HolderOut,
+    Progress,
+    RecallDetailOut,
+    RecallOut,
+)
+
+XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment(content: bytes, media_type: str, filename: str) -> Response:
+    """An export as a download with its file name (``RC-2026-000042.xlsx``)."""
+    return Response(
+        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+def recall_summary(session: Session, recall: Recall) -> RecallOut:
+    session.flush()
+    names = repository.batch_names(session, repository.target_batch_ids(session, recall.id))
+    holders = repository.holders_of(session, recall.id)
+    detail = repository.detail_of(session, recall.id)
+    jobs = {
+        job.id: job
+        for job in (session.get(ChainJob, i) for i in (detail.open_job_id, detail.close_job_id) if i is not None)
+        if job is not None
+    }
+    open_job, close_job = jobs.get(detail.open_job_id or 0), jobs.get(detail.close_job_id or 0)
+    return RecallOut(
+        id=recall.id,
+        number=recall.number,
+        recall_class=recall.recall_class,
+        reason=recall.reason,
+        status=recall.status.value,
+        requested_by_org_id=recall.requested_by_org_id,
+        opened_by_org_id=recall.opened_by_org_id,
+        opened_at=recall.opened_at,
+        closed_at=recall.closed_at,
+        close_reason=recall.close_reason,
+        batches=[BatchOut(batch_id=n.batch_id, gtin=n.gtin, lot=n.lot, product=n.product) for n in names.values()],
+        codes_recalled=len(repository.target_code_ids(session, recall.id)),
+        progress=Progress(
+            holders=len(holders),
+            acknowledged=sum(1 for h in holders if h.acknowledged_at is not None),
+            settled=sum(1 for h in holders if h.settled),
+            units_at_open=sum(h.quantity_at_open for h in holders),
+            quarantined=sum(h.quarantined for h in holders),
+            returned=sum(h.returned for h in holders),
+            destroyed=sum(h.destroyed for h in holders),
+        ),
+        chain=ChainState(
+            chain_recall_id=detail.chain_recall_id,
+            open_job=open_job.status.value if open_job else None,
+            open_tx_hash=open_job.tx_hash if open_job else None,
+            close_job=close_job.status.value if close_job else None,
+            close_tx_hash=close_job.tx_hash if close_job else None,
+        ),
+    )
+
+
+def recall_detail(session: Session, org: Organisation, recall: Recall) -> RecallDetailOut:
+    everyone = org.has_role(Role.REGULATOR)
+    holders = repository.holders_of(session, recall.id, org_id=None if everyone else org.id)
+    deliveries = repository.deliveries_of(session, recall.id, org_id=None if everyone else org.id)
+    names = repository.batch_names(session, {h.batch_id for h in holders})
+    org_names = {h.org_id: session.get(Organisation, h.org_id) for h in holders}
+    return RecallDetailOut(
+        **recall_summary(session, recall).model_dump(),
+        holders=[
+            HolderOut(
+                org_id=h.org_id,
+                org_name=o.name if (o := org_names[h.org_id]) else "",
+                gtin=names[h.batch_id].gtin,
+                lot=names[h.batch_id].lot,
+                quantity_at_open=h.quantity_at_open,
+                consumed_at_open=h.consumed_at_open,
+                quarantined=h.quarantined,
+                returned=h.returned,
+                destroyed=h.destroyed,
+                accounted=h.accounted,
+                acknowledged_at=h.acknowledged_at,
+                settled=h.settled,
+            )
+            for h in holders
+        ],
+        deliveries=[
+            DeliveryOut(
+                delivery_id=d.delivery_id,
+                org_id=d.org_id,
+                event_type=d.event_type,
+                status=d.status.value,
+                attempts=d.attempts,
+                url=d.url,
+                last_status_code=d.last_status_code,
+                last_error=d.last_error,
+                next_attempt_at=d.next_attempt_at,
+                delivered_at=d.delivered_at,
+            )
+            for d in deliveries
+        ],
+    )
