@@ -46,8 +46,9 @@ def investigation_page(
         return _page(request, state, org, {}, message=t("investigation.regulators_only"), status=403)
     values = {"place": place, "since": since, "until": until}
     if not place and not since and not until:
-        now = datetime.now(LOCAL_TZ).replace(second=0, microsecond=0, tzinfo=None)
-        values = {"place": "", "since": (now - DEFAULT_WINDOW).isoformat(), "until": now.isoformat()}
+        # The boxes hold whole minutes: the window ends at the next one, so what happened this minute is in it.
+        end = datetime.now(LOCAL_TZ).replace(second=0, microsecond=0, tzinfo=None) + timedelta(minutes=1)
+        values = {"place": "", "since": (end - DEFAULT_WINDOW).isoformat(), "until": end.isoformat()}
         return _page(request, state, org, values)
     try:
         location_id, uscc = forms.place(place, t)
