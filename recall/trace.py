@@ -1,16 +1,19 @@
-"""What a walk of the trade graph answers: the holders of the goods, the edges between them and the paths."""
+"""What a walk of the trade graph answers: the holders of the goods, the edges between them and the paths.
+
+Edges, positions and paths are named tuples rather than frozen dataclasses: a wide trace builds tens of thousands
+of them, and a frozen dataclass's ``__init__`` (one ``object.__setattr__`` per field) costs twice a tuple's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ledger.models import MovementKind
 
 Node = tuple[int, int]  # (org_id, batch_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
     from_org_id: int | None
     to_org_id: int | None
     batch_id: int
@@ -19,8 +22,7 @@ class Edge:
     event_seq: int
 
 
-@dataclass(frozen=True, slots=True)
-class HolderPosition:
+class HolderPosition(NamedTuple):
     org_id: int
     batch_id: int
     received: int
@@ -32,8 +34,7 @@ class HolderPosition:
     sent_to: tuple[tuple[int, int], ...]  # (org_id, quantity) shipped onward, by receiver
 
 
-@dataclass(frozen=True, slots=True)
-class HolderPath:
+class HolderPath(NamedTuple):
     """One shortest chain from a start of the trace to a holder, as (org_id, batch_id) hops; a transformation is
     a hop from (org, input batch) to (org, output batch)."""
 

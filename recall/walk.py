@@ -37,9 +37,9 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import Executable, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ledger import terms
@@ -74,6 +74,7 @@ CHUNK = 2_000
 # Edges in ledger order. No two edges share all three keys (an event moves a batch one way once), so edges
 # gathered in a set (back traces) come out in the same order every time; attrgetter sorts ~10x faster than a lambda.
 _LEDGER_ORDER = attrgetter("event_seq", "batch_id", "kind")
+_BY_BATCH_THEN_ORG = attrgetter("batch_id", "org_id")
 P = ParamSpec("P")
 
 
@@ -298,20 +299,20 @@ def _edges(session: Session, scopes: dict[int, _Scope]) -> list[Edge]:
     # The kind is read as plain text and mapped here: the Enum type's per-row conversion is a visible share of a
     # wide batch's trace.
     kind = type_coerce(Movement.kind, String)
-    # Core rows, not ORM ones: a wide batch has tens of thousands of edges, and the ORM's per-row work was about
-    # half of reading them.
-    connection = session.connection()
     for chunk in _chunks(scopes):
-        rows = connection.execute(
-            select(
-                Movement.from_org_id,
-                Movement.to_org_id,
-                Movement.batch_id,
-                Movement.quantity,
-                kind,
-                Movement.event_seq,
-            ).where(Movement.batch_id.in_(chunk), Movement.kind.in_(TRADE_KINDS))
-        ).all()  # one fetchall, not a fetchone per row
+        query = select(
+            Movement.from_org_id,
+            Movement.to_org_id,
+            Movement.batch_id,
+            Movement.quantity,
+            kind,
+            Movement.event_seq,
+        ).where(Movement.batch_id.in_(chunk), Movement.kind.in_(TRADE_KINDS))
+        # In ledger order, so the sort in _assemble finds the edges (nearly) sorted already.
+        rows = _plain_rows(session, query.order_by(Movement.event_seq, Movement.batch_id, Movement.kind))
+        if all(scopes[batch_id].whole for batch_id in chunk):  # the common case, kept to one tight loop
+            edges += [Edge(f, t, b, q, KINDS[k], e) for f, t, b, q, k, e in rows]
+            continue
         for from_org_id, to_org_id, batch_id, quantity, kind_name, event_seq in rows:
             scope, edge_kind = scopes[batch_id], KINDS[kind_name]
             if scope.whole or edge_kind in BIRTH_KINDS or event_seq in scope.event_seqs:
@@ -329,28 +330,37 @@ def _assemble(
 ) -> Trace:
     edges = sorted(found, key=_LEDGER_ORDER)
     onward: dict[tuple[int, int, int], int] = defaultdict(int)  # (from org, batch, to org) → units
-    for edge in edges:
-        if edge.kind is MovementKind.SHIP and edge.from_org_id is not None and edge.to_org_id is not None:
-            onward[edge.from_org_id, edge.batch_id, edge.to_org_id] += edge.quantity
+    # Receivers in ledger order: the breadth-first paths then follow the goods that arrived first.
+    graph: dict[Node, list[Node]] = defaultdict(list)
+    ship, receive = MovementKind.SHIP, MovementKind.RECEIVE
+    for from_org_id, to_org_id, batch_id, quantity, kind, _seq in edges:
+        if from_org_id is None or to_org_id is None:
+            continue
+        if kind is ship:
+            onward[from_org_id, batch_id, to_org_id] += quantity
+        elif kind is receive:
+            graph[from_org_id, batch_id].append((to_org_id, batch_id))
+    for link in links:
+        if link.input_batch_id in scopes and link.output_batch_id in scopes:
+            graph[link.org_id, link.input_batch_id].append((link.org_id, link.output_batch_id))
     sent: dict[Node, list[tuple[int, int]]] = defaultdict(list)
     for (from_org_id, batch_id, to_org_id), quantity in sorted(onward.items()):
         sent[from_org_id, batch_id].append((to_org_id, quantity))
     holders: list[HolderPosition] = []
-    connection = session.connection()
     for chunk in _chunks(scopes):
-        rows = connection.execute(
-            select(
-                Holding.org_id,
-                Holding.batch_id,
-                Holding.received,
-                Holding.on_hand,
-                Holding.shipped,
-                Holding.consumed,
-                Holding.destroyed,
-                Holding.transformed,
-            ).where(Holding.batch_id.in_(chunk))
-        ).all()
-        for org_id, batch_id, received, on_hand, shipped, consumed, destroyed, transformed in rows:
+        query = select(
+            Holding.batch_id,
+            Holding.org_id,
+            Holding.received,
+            Holding.on_hand,
+            Holding.shipped,
+            Holding.consumed,
+            Holding.destroyed,
+            Holding.transformed,
+        ).where(Holding.batch_id.in_(chunk))
+        for batch_id, org_id, received, on_hand, shipped, consumed, destroyed, transformed in _plain_rows(
+            session, query
+        ):
             scope = scopes[batch_id]
             if scope.whole or org_id in scope.holders:
                 sent_to = tuple(sent.get((org_id, batch_id), ()))
@@ -359,34 +369,36 @@ def _assemble(
                         org_id, batch_id, received, on_hand, shipped, consumed, destroyed, transformed, sent_to
                     )
                 )
-    holders.sort(key=lambda h: (h.batch_id, h.org_id))
-    kept = {(h.org_id, h.batch_id) for h in holders}
-    graph: dict[Node, set[Node]] = defaultdict(set)
-    for edge in edges:
-        if edge.kind is MovementKind.RECEIVE and edge.from_org_id is not None and edge.to_org_id is not None:
-            graph[(edge.from_org_id, edge.batch_id)].add((edge.to_org_id, edge.batch_id))
-    for link in links:
-        if link.input_batch_id in scopes and link.output_batch_id in scopes:
-            graph[(link.org_id, link.input_batch_id)].add((link.org_id, link.output_batch_id))
-    paths = tuple(HolderPath(node[0], node[1], hops) for node, hops in _shortest_paths(graph, starts) if node in kept)
+    holders.sort(key=_BY_BATCH_THEN_ORG)
+    hops = _shortest_paths(graph, starts)
+    paths = tuple(
+        HolderPath(h.org_id, h.batch_id, chain) for h in holders if (chain := hops.get((h.org_id, h.batch_id)))
+    )
     return Trace(tuple(roots), tuple(sorted(scopes)), tuple(holders), tuple(edges), paths)
 
 
-def _shortest_paths(graph: dict[Node, set[Node]], starts: set[Node]) -> Iterator[tuple[Node, tuple[Node, ...]]]:
+def _shortest_paths(graph: dict[Node, list[Node]], starts: set[Node]) -> dict[Node, tuple[Node, ...]]:
     """Breadth-first from every start at once; each node is reached once, so cycles end the walk."""
-    parent: dict[Node, Node | None] = dict.fromkeys(starts)
+    hops: dict[Node, tuple[Node, ...]] = {start: (start,) for start in starts}
     queue = deque(sorted(starts))
     while queue:
         node = queue.popleft()
-        for nxt in sorted(graph.get(node, ())):
-            if nxt not in parent:
-                parent[nxt] = node
+        here = hops[node]
+        for nxt in graph.get(node, ()):
+            if nxt not in hops:
+                hops[nxt] = (*here, nxt)
                 queue.append(nxt)
-    for node in sorted(parent):
-        hops = [node]
-        while (previous := parent[hops[-1]]) is not None:
-            hops.append(previous)
-        yield node, tuple(reversed(hops))
+    return hops
+
+
+def _plain_rows(session: Session, query: Executable) -> list[tuple[Any, ...]]:
+    """The rows as the driver's own tuples. A wide trace reads tens of thousands of rows of plain integers and
+    text: wrapping each in a SQLAlchemy Row (and an Edge after that) was a visible share of its time."""
+    result = session.connection().execute(query)
+    try:
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
+    finally:
+        result.close()
 
 
 def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
