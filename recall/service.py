@@ -25,8 +25,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,7 +40,7 @@ from ledger.errors import (
     RoleRequired,
     UnknownBatch,
 )
-from ledger.goods import Goods, find_batch_id, lock_batches, resolve
+from ledger.goods import Goods, find_batch_id, resolve
 from ledger.identifiers import DigitalLink
 from ledger.merkle import keccak256
 from ledger.models import (
@@ -60,8 +59,7 @@ from ledger.models import (
     utcnow,
 )
 from recall import notify, repository
-from recall.repository import Position
-from recall.walk import forward
+from recall.opening import activate, recall_summary
 
 RECALL_CLASSES: Final = (1, 2, 3)  # FDA scale, as the contract: 1 is the most serious
 MAX_REASON: Final = 2000
@@ -130,7 +128,7 @@ def open_recall(
     session.add_all(RecallTarget(recall_id=recall.id, batch_id=b, code_id=c) for c, b in code_ids.items())
     session.flush()
     if regulator:
-        _activate(session, recall, org, public_url)
+        activate(session, recall, org, public_url)
     return recall
 
 
@@ -140,7 +138,7 @@ def approve(session: Session, org: Organisation, recall_id: int, *, public_url: 
     recall = _lock_recall(session, recall_id)
     if recall.status is not RecallStatus.REQUESTED:
         raise InvalidTransition(f"recall {recall.number} is {recall.status.value}, not requested", recall=recall.number)
-    _activate(session, recall, org, public_url)
+    activate(session, recall, org, public_url)
     return recall
 
 
@@ -267,101 +265,6 @@ def _resolve_targets(
     return batch_ids, code_ids
 
 
-def _activate(session: Session, recall: Recall, regulator: Organisation, public_url: str) -> None:
-    """Open: targets from the forward walk, holders, webhooks and the chain job, all in this transaction."""
-    named_batches = [t.batch_id for t in _targets(session, recall.id) if t.code_id is None]
-    codes = {t.code_id: t.batch_id for t in _targets(session, recall.id) if t.code_id is not None}
-    # Lock what is recalled before walking: a scan in flight either commits first (and the walk sees it) or
-    # waits for this transaction and then reads the open recall.
-    lock_batches(session, [*named_batches, *codes.values()])
-    trace = forward(session, batch_ids=named_batches, code_ids=list(codes))
-    coded_only = set(codes.values()) - set(named_batches)
-    whole = sorted(set(trace.batches) - coded_only)
-    lock_batches(session, trace.batches)
-    for batch_id in sorted(set(whole) - set(named_batches)):
-        session.add(RecallTarget(recall_id=recall.id, batch_id=batch_id))
-
-    held: dict[Position, int] = {}
-    consumed: dict[Position, int] = {}
-    for position in trace.holders:
-        if position.batch_id in whole:
-            held[position.org_id, position.batch_id] = position.on_hand
-            consumed[position.org_id, position.batch_id] = position.consumed
-    for key, quantity in repository.in_transit_to(session, whole).items():
-        held[key] = held.get(key, 0) + quantity
-    code_held, code_consumed = repository.code_positions(session, codes)
-    held.update(code_held)
-    consumed.update(code_consumed)
-    holders = [
-        RecallHolder(
-            recall_id=recall.id,
-            org_id=org_id,
-            batch_id=batch_id,
-            quantity_at_open=held.get((org_id, batch_id), 0),
-            consumed_at_open=consumed.get((org_id, batch_id), 0),
-            quarantined=0,
-            returned=0,
-            destroyed=0,
-        )
-        for org_id, batch_id in sorted(set(held) | set(consumed))
-        if held.get((org_id, batch_id), 0) > 0 or consumed.get((org_id, batch_id), 0) > 0
-    ]
-    session.add_all(holders)
-
-    now = utcnow()
-    recall.status, recall.opened_at, recall.opened_by_org_id = RecallStatus.OPEN, now, regulator.id
-    detail = repository.detail_of(session, recall.id)
-    names = repository.batch_names(session, trace.batches)
-    keys = {
-        row.id: row.batch_key
-        for row in session.execute(select(Batch.id, Batch.batch_key).where(Batch.id.in_(trace.batches)))
-    }
-    job = ChainJob(
-        kind="open_recall",
-        payload={
-            "recall_id": recall.id,
-            "chain_recall_id": detail.chain_recall_id,
-            "batch_keys": [keys[b] for b in sorted(keys)],
-            "recall_class": recall.recall_class,
-            "reason_hash": detail.reason_hash,
-            "org_id": regulator.id,
-        },
-        status=ChainJobStatus.PENDING,
-    )
-    session.add(job)
-    session.flush()
-    detail.open_job_id = job.id
-    base = public_url.rstrip("/")
-    summary = {
-        "recall": _recall_summary(recall, detail, now),
-        "batches": [{"gtin": n.gtin, "lot": n.lot, "product": n.product} for n in names.values()],
-        "codes_recalled": len(codes),
-        "acknowledge_url": f"{base}/api/v1/recalls/{recall.id}/acknowledgements",
-        "recall_url": f"{base}/api/v1/recalls/{recall.id}",
-    }
-    for org_id in sorted({h.org_id for h in holders}):
-        mine = [h for h in holders if h.org_id == org_id]
-        holding = [
-            {
-                "gtin": names[h.batch_id].gtin,
-                "lot": names[h.batch_id].lot,
-                "quantity_on_hand": h.quantity_at_open,
-                "unit": names[h.batch_id].unit,
-                "sold_or_administered": h.consumed_at_open,
-            }
-            for h in mine
-        ]
-        org = session.get(Organisation, org_id)
-        assert org is not None
-        notify.queue(
-            session,
-            recall=recall,
-            org=org,
-            event_type="recall.opened",
-            payload={**summary, "your_holding": holding},
-        )
-
-
 def _close(session: Session, recall: Recall, by: Organisation | None, reason: str) -> None:
     was_open = recall.status is RecallStatus.OPEN
     now = utcnow()
@@ -384,26 +287,11 @@ def _close(session: Session, recall: Recall, by: Organisation | None, reason: st
     session.add(job)
     session.flush()
     detail.close_job_id = job.id
-    summary = {"recall": {**_recall_summary(recall, detail, recall.opened_at), "close_reason": reason}}
+    summary = {"recall": {**recall_summary(recall, detail, recall.opened_at), "close_reason": reason}}
     for org_id in sorted({h.org_id for h in repository.holders_of(session, recall.id)}):
         org = session.get(Organisation, org_id)
         assert org is not None
         notify.queue(session, recall=recall, org=org, event_type="recall.closed", payload=summary)
-
-
-def _recall_summary(recall: Recall, detail: RecallDetail, opened_at: datetime | None) -> dict[str, Any]:
-    return {
-        "id": recall.id,
-        "number": recall.number,
-        "class": recall.recall_class,
-        "reason": recall.reason,
-        "opened_at": opened_at.isoformat() if opened_at else None,
-        "chain_recall_id": detail.chain_recall_id,
-    }
-
-
-def _targets(session: Session, recall_id: int) -> list[RecallTarget]:
-    return list(session.scalars(select(RecallTarget).where(RecallTarget.recall_id == recall_id)))
 
 
 def _lock_recall(session: Session, recall_id: int) -> Recall:

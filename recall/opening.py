@@ -1,0 +1,143 @@
+"""Opening a recall: what it covers, who must act, the chain job and the messages, in one transaction.
+
+Called by ``recall.service`` when a regulator opens a recall or approves a producer's request; the decisions
+(targets, followed holders) are written down in that module's docstring.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.goods import lock_batches
+from ledger.models import (
+    Batch,
+    ChainJob,
+    ChainJobStatus,
+    Organisation,
+    Recall,
+    RecallDetail,
+    RecallHolder,
+    RecallStatus,
+    RecallTarget,
+    utcnow,
+)
+from recall import notify, repository
+from recall.repository import Position
+from recall.walk import forward
+
+
+def activate(session: Session, recall: Recall, regulator: Organisation, public_url: str) -> None:
+    """Open: targets from the forward walk, holders, webhooks and the chain job, all in this transaction."""
+    named_batches = [t.batch_id for t in _targets(session, recall.id) if t.code_id is None]
+    codes = {t.code_id: t.batch_id for t in _targets(session, recall.id) if t.code_id is not None}
+    # Lock what is recalled before walking: a scan in flight either commits first (and the walk sees it) or
+    # waits for this transaction and then reads the open recall.
+    lock_batches(session, [*named_batches, *codes.values()])
+    trace = forward(session, batch_ids=named_batches, code_ids=list(codes))
+    coded_only = set(codes.values()) - set(named_batches)
+    whole = sorted(set(trace.batches) - coded_only)
+    lock_batches(session, trace.batches)
+    for batch_id in sorted(set(whole) - set(named_batches)):
+        session.add(RecallTarget(recall_id=recall.id, batch_id=batch_id))
+
+    held: dict[Position, int] = {}
+    consumed: dict[Position, int] = {}
+    for position in trace.holders:
+        if position.batch_id in whole:
+            held[position.org_id, position.batch_id] = position.on_hand
+            consumed[position.org_id, position.batch_id] = position.consumed
+    for key, quantity in repository.in_transit_to(session, whole).items():
+        held[key] = held.get(key, 0) + quantity
+    code_held, code_consumed = repository.code_positions(session, codes)
+    held.update(code_held)
+    consumed.update(code_consumed)
+    holders = [
+        RecallHolder(
+            recall_id=recall.id,
+            org_id=org_id,
+            batch_id=batch_id,
+            quantity_at_open=held.get((org_id, batch_id), 0),
+            consumed_at_open=consumed.get((org_id, batch_id), 0),
+            quarantined=0,
+            returned=0,
+            destroyed=0,
+        )
+        for org_id, batch_id in sorted(set(held) | set(consumed))
+        if held.get((org_id, batch_id), 0) > 0 or consumed.get((org_id, batch_id), 0) > 0
+    ]
+    session.add_all(holders)
+
+    now = utcnow()
+    recall.status, recall.opened_at, recall.opened_by_org_id = RecallStatus.OPEN, now, regulator.id
+    detail = repository.detail_of(session, recall.id)
+    names = repository.batch_names(session, trace.batches)
+    keys = {
+        row.id: row.batch_key
+        for row in session.execute(select(Batch.id, Batch.batch_key).where(Batch.id.in_(trace.batches)))
+    }
+    job = ChainJob(
+        kind="open_recall",
+        payload={
+            "recall_id": recall.id,
+            "chain_recall_id": detail.chain_recall_id,
+            "batch_keys": [keys[b] for b in sorted(keys)],
+            "recall_class": recall.recall_class,
+            "reason_hash": detail.reason_hash,
+            "org_id": regulator.id,
+        },
+        status=ChainJobStatus.PENDING,
+    )
+    session.add(job)
+    session.flush()
+    detail.open_job_id = job.id
+    base = public_url.rstrip("/")
+    summary = {
+        "recall": recall_summary(recall, detail, now),
+        "batches": [{"gtin": n.gtin, "lot": n.lot, "product": n.product} for n in names.values()],
+        "codes_recalled": len(codes),
+        "acknowledge_url": f"{base}/api/v1/recalls/{recall.id}/acknowledgements",
+        "recall_url": f"{base}/api/v1/recalls/{recall.id}",
+    }
+    by_org: dict[int, list[RecallHolder]] = defaultdict(list)
+    for holder in holders:
+        by_org[holder.org_id].append(holder)
+    # One query for every holder organisation: a national recall tells thousands of them.
+    orgs = {org.id: org for org in session.scalars(select(Organisation).where(Organisation.id.in_(sorted(by_org))))}
+    for org_id, mine in sorted(by_org.items()):
+        holding = [
+            {
+                "gtin": names[h.batch_id].gtin,
+                "lot": names[h.batch_id].lot,
+                "quantity_on_hand": h.quantity_at_open,
+                "unit": names[h.batch_id].unit,
+                "sold_or_administered": h.consumed_at_open,
+            }
+            for h in mine
+        ]
+        notify.queue(
+            session,
+            recall=recall,
+            org=orgs[org_id],
+            event_type="recall.opened",
+            payload={**summary, "your_holding": holding},
+        )
+
+
+def recall_summary(recall: Recall, detail: RecallDetail, opened_at: datetime | None) -> dict[str, Any]:
+    return {
+        "id": recall.id,
+        "number": recall.number,
+        "class": recall.recall_class,
+        "reason": recall.reason,
+        "opened_at": opened_at.isoformat() if opened_at else None,
+        "chain_recall_id": detail.chain_recall_id,
+    }
+
+
+def _targets(session: Session, recall_id: int) -> list[RecallTarget]:
+    return list(session.scalars(select(RecallTarget).where(RecallTarget.recall_id == recall_id)))
