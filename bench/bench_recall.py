@@ -9,7 +9,8 @@ If the database holds no events yet, a network of ``--events`` events is generat
 second run re-measures the same ledger without regenerating it. Then the batches whose forward trace reaches at
 least ``--min-holders`` organisations (the widest ones the ledger has, at most ``--batches``) are traced
 ``--repeats`` times each, each trace in a fresh session as a recall request would run it, after one warm-up.
-Prints the figures and the command; asserts nothing. DESIGN.md §10 target: ≤100 ms p95 at 1M events (SQLite and
+Then a recall of the widest batch is opened and rolled back ``--open-repeats`` times. Prints the figures and
+the command; asserts nothing. DESIGN.md §10 target: ≤100 ms p95 at 1M events (SQLite and
 PostgreSQL), ≤1 s at 10M (PostgreSQL).
 """
 
@@ -23,14 +24,16 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import String, cast, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger.db import make_engine, make_session_factory
 from ledger.migrate import upgrade_to_head
-from ledger.models import Event, Holding
+from ledger.models import Batch, Event, Holding, Organisation, Product, RecallHolder, Role
+from recall import service
 from recall.walk import forward
 
 
@@ -77,6 +80,7 @@ def main() -> None:
     parser.add_argument("--min-holders", type=int, default=1_000)
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--open-repeats", type=int, default=5, help="openings of a recall to time (0: none)")
     args = parser.parse_args()
     print("command:", shlex.join([".venv/bin/python", *sys.argv]))
 
@@ -130,7 +134,56 @@ def main() -> None:
     # own work is in its server process and not counted here).
     print(f"this process's CPU per trace: p50 {statistics.median(cpu):.1f} ms, p95 {percentile(cpu, 95):.1f} ms")
     print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.open_repeats:
+        measure_opening(sessions, chosen[0][0], args.open_repeats)
     engine.dispose()
+
+
+def measure_opening(sessions: sessionmaker[Session], batch_id: int, repeats: int) -> None:
+    """Open a recall of the widest batch as a regulator would (walk, targets, followed holders, chain job, one
+    webhook message per holder organisation), flush it to the database, and roll it back: the ledger is left as
+    it was, so the run can be repeated."""
+    with sessions() as session:
+        regulator_id = session.scalar(
+            select(Organisation.id)
+            .where(cast(Organisation.roles, String).contains(f'"{Role.REGULATOR.value}"'))
+            .limit(1)
+        )
+        gtin, lot = session.execute(
+            select(Product.gtin, Batch.lot).join(Batch, Batch.product_id == Product.id).where(Batch.id == batch_id)
+        ).one()
+    if regulator_id is None:
+        print("no regulator in this ledger: opening a recall not measured")
+        return
+    samples, holders = [], 0
+    for attempt in range(repeats + 1):
+        with sessions() as session:
+            regulator = session.get(Organisation, regulator_id)
+            assert regulator is not None
+            started = time.perf_counter()
+            recall = service.open_recall(
+                session,
+                regulator,
+                batches=[service.BatchRef(gtin, lot)],
+                recall_class=1,
+                reason="bench: opening a recall",
+                public_url="https://trace.example.cn",
+            )
+            session.flush()
+            elapsed = (time.perf_counter() - started) * 1000
+            holders = (
+                session.scalar(
+                    select(func.count()).select_from(RecallHolder).where(RecallHolder.recall_id == recall.id)
+                )
+                or 0
+            )
+            session.rollback()
+        if attempt:
+            samples.append(elapsed)
+    print(
+        f"opening a recall of batch {batch_id} ({holders:,} holders followed and messaged), {repeats} times, "
+        f"rolled back each time: p50 {statistics.median(samples):.0f} ms, max {max(samples):.0f} ms"
+    )
 
 
 if __name__ == "__main__":

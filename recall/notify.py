@@ -22,12 +22,13 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.errors import InvalidInput
@@ -117,24 +118,42 @@ def verify(
     return hmac.compare_digest(sign(secret, timestamp, delivery_id, body), signature)
 
 
-def queue(
-    session: Session, *, recall: Recall, org: Organisation, event_type: str, payload: dict[str, Any]
-) -> WebhookDelivery:
+def queue(session: Session, *, recall: Recall, org: Organisation, event_type: str, payload: dict[str, Any]) -> None:
     """Queue one message; its body is fixed now, so every retry sends the same bytes."""
-    delivery_id = str(uuid.uuid4())
-    message = {"type": event_type, "delivery_id": delivery_id, **payload}
-    delivery = WebhookDelivery(
-        delivery_id=delivery_id,
-        recall_id=recall.id,
-        org_id=org.id,
+    queue_many(
+        session,
+        recall=recall,
         event_type=event_type,
-        body=json.dumps(message, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
-        status=DeliveryStatus.PENDING if org.webhook_url else DeliveryStatus.NO_ENDPOINT,
-        attempts=0,
-        next_attempt_at=utcnow(),
+        payloads={org.id: payload},
+        endpoints={org.id} if org.webhook_url else set(),
     )
-    session.add(delivery)
-    return delivery
+
+
+def queue_many(
+    session: Session, *, recall: Recall, event_type: str, payloads: Mapping[int, dict[str, Any]], endpoints: Set[int]
+) -> None:
+    """Queue a message to each organisation in ``payloads`` (by id) in one statement: a national recall tells
+    thousands of them. Those not in ``endpoints`` (no webhook URL) get a ``no_endpoint`` row for the regulator
+    to see."""
+    now = utcnow()
+    rows = []
+    for org_id, payload in payloads.items():
+        delivery_id = str(uuid.uuid4())
+        message = {"type": event_type, "delivery_id": delivery_id, **payload}
+        rows.append(
+            {
+                "delivery_id": delivery_id,
+                "recall_id": recall.id,
+                "org_id": org_id,
+                "event_type": event_type,
+                "body": json.dumps(message, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+                "status": DeliveryStatus.PENDING if org_id in endpoints else DeliveryStatus.NO_ENDPOINT,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+        )
+    if rows:
+        session.execute(insert(WebhookDelivery), rows)
 
 
 @dataclass(frozen=True)

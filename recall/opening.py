@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledger.goods import lock_batches
@@ -27,10 +27,12 @@ from ledger.models import (
     utcnow,
 )
 from recall import notify, repository
+from recall.memory import without_gc_pauses
 from recall.repository import Position
 from recall.walk import forward
 
 
+@without_gc_pauses
 def activate(session: Session, recall: Recall, regulator: Organisation, public_url: str) -> None:
     """Open: targets from the forward walk, holders, webhooks and the chain job, all in this transaction."""
     named_batches = [t.batch_id for t in _targets(session, recall.id) if t.code_id is None]
@@ -56,21 +58,19 @@ def activate(session: Session, recall: Recall, regulator: Organisation, public_u
     code_held, code_consumed = repository.code_positions(session, codes)
     held.update(code_held)
     consumed.update(code_consumed)
-    holders = [
-        RecallHolder(
-            recall_id=recall.id,
-            org_id=org_id,
-            batch_id=batch_id,
-            quantity_at_open=held.get((org_id, batch_id), 0),
-            consumed_at_open=consumed.get((org_id, batch_id), 0),
-            quarantined=0,
-            returned=0,
-            destroyed=0,
-        )
+    positions = [
+        (org_id, batch_id, held.get((org_id, batch_id), 0), consumed.get((org_id, batch_id), 0))
         for org_id, batch_id in sorted(set(held) | set(consumed))
         if held.get((org_id, batch_id), 0) > 0 or consumed.get((org_id, batch_id), 0) > 0
     ]
-    session.add_all(holders)
+    # One statement for all of them, not an ORM object each: a national recall follows thousands of holders.
+    rows = [
+        {"recall_id": recall.id, "org_id": org_id, "batch_id": batch_id, "quantity_at_open": quantity,
+         "consumed_at_open": sold, "quarantined": 0, "returned": 0, "destroyed": 0}
+        for org_id, batch_id, quantity, sold in positions
+    ]  # fmt: skip
+    if rows:
+        session.execute(insert(RecallHolder), rows)
 
     now = utcnow()
     recall.status, recall.opened_at, recall.opened_by_org_id = RecallStatus.OPEN, now, regulator.id
@@ -103,29 +103,31 @@ def activate(session: Session, recall: Recall, regulator: Organisation, public_u
         "acknowledge_url": f"{base}/api/v1/recalls/{recall.id}/acknowledgements",
         "recall_url": f"{base}/api/v1/recalls/{recall.id}",
     }
-    by_org: dict[int, list[RecallHolder]] = defaultdict(list)
-    for holder in holders:
-        by_org[holder.org_id].append(holder)
-    # One query for every holder organisation: a national recall tells thousands of them.
-    orgs = {org.id: org for org in session.scalars(select(Organisation).where(Organisation.id.in_(sorted(by_org))))}
+    by_org: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for opened in positions:
+        by_org[opened[0]].append(opened)
+    # Through the holder rows just written rather than an IN list of thousands of ids (whose bound parameters
+    # SQLAlchemy names one by one).
+    followed = select(RecallHolder.org_id).where(RecallHolder.recall_id == recall.id)
+    endpoints = set(
+        session.scalars(
+            select(Organisation.id).where(Organisation.id.in_(followed), Organisation.webhook_url.is_not(None))
+        )
+    )
+    payloads = {}
     for org_id, mine in sorted(by_org.items()):
         holding = [
             {
-                "gtin": names[h.batch_id].gtin,
-                "lot": names[h.batch_id].lot,
-                "quantity_on_hand": h.quantity_at_open,
-                "unit": names[h.batch_id].unit,
-                "sold_or_administered": h.consumed_at_open,
+                "gtin": names[batch_id].gtin,
+                "lot": names[batch_id].lot,
+                "quantity_on_hand": quantity,
+                "unit": names[batch_id].unit,
+                "sold_or_administered": sold,
             }
-            for h in mine
+            for _org_id, batch_id, quantity, sold in mine
         ]
-        notify.queue(
-            session,
-            recall=recall,
-            org=orgs[org_id],
-            event_type="recall.opened",
-            payload={**summary, "your_holding": holding},
-        )
+        payloads[org_id] = {**summary, "your_holding": holding}
+    notify.queue_many(session, recall=recall, event_type="recall.opened", payloads=payloads, endpoints=endpoints)
 
 
 def recall_summary(recall: Recall, detail: RecallDetail, opened_at: datetime | None) -> dict[str, Any]:

@@ -31,13 +31,11 @@ Definitions (the property tests hold the engine to exactly these):
 
 from __future__ import annotations
 
-import functools
-import gc
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, ParamSpec
+from typing import Any
 
 from sqlalchemy import Executable, String, select, type_coerce
 from sqlalchemy.orm import Session
@@ -55,6 +53,7 @@ from ledger.models import (
     Transformation,
 )
 from recall.aggregation import events_moving
+from recall.memory import without_gc_pauses
 from recall.trace import Edge, HolderPath, HolderPosition, Node, Trace
 
 __all__ = ["Edge", "HolderPath", "HolderPosition", "Node", "Trace", "back", "forward"]
@@ -75,7 +74,6 @@ CHUNK = 2_000
 # gathered in a set (back traces) come out in the same order every time; attrgetter sorts ~10x faster than a lambda.
 _LEDGER_ORDER = attrgetter("event_seq", "batch_id", "kind")
 _BY_BATCH_THEN_ORG = attrgetter("batch_id", "org_id")
-P = ParamSpec("P")
 
 
 @dataclass
@@ -97,30 +95,7 @@ class _Link:
     event_seq: int
 
 
-def _without_gc_pauses(walk: Callable[P, Trace]) -> Callable[P, Trace]:
-    """Run a walk with the cyclic garbage collector paused.
-
-    A wide batch's trace builds tens of thousands of small objects (rows, edges, positions) that all live until
-    it returns, so they survive young collections and set off full ones, each scanning every object the process
-    holds: measured at a third of a 1,000-holder trace. The walk makes no reference cycles (reference counting
-    frees everything it drops), so pausing costs nothing; collection resumes on return. Nested or concurrent
-    walks leave the collector as the outermost one found it.
-    """
-
-    @functools.wraps(walk)
-    def paused(*args: P.args, **kwargs: P.kwargs) -> Trace:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return walk(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return paused
-
-
-@_without_gc_pauses
+@without_gc_pauses
 def forward(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterable[int] = ()) -> Trace:
     """Every holder downstream of the batches or codes, through shipments, aggregation and transformations."""
     named = _require_batches(session, batch_ids)
@@ -141,7 +116,7 @@ def forward(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterab
     return _assemble(session, sorted(roots | set(codes.scopes)), scopes, edges, links, starts)
 
 
-@_without_gc_pauses
+@without_gc_pauses
 def back(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterable[int] = ()) -> Trace:
     """Every source of the batches or codes: who held them before, and the inputs that made them, at any depth."""
     named = _require_batches(session, batch_ids)

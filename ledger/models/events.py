@@ -75,6 +75,7 @@ class Shipment(Base):
 
 class ShipmentLine(Base):
     __tablename__ = "shipment_lines"
+    __table_args__ = (Index("ix_shipment_lines_batch", "batch_id"),)  # what is in transit of a batch (recalls)
 
     shipment_id: Mapped[int] = mapped_column(BigId, ForeignKey("shipments.id"), primary_key=True)
     batch_id: Mapped[int] = mapped_column(BigId, ForeignKey("batches.id"), primary_key=True)
