@@ -41,6 +41,7 @@ from ledger.models import (
     Organisation,
     Product,
 )
+from recall.memory import without_gc_pauses
 from recall.walk import Trace, back, forward
 
 Direction = Literal["forward", "back"]
@@ -77,6 +78,7 @@ class Investigation:
         return tuple(sorted(self.spread.org_ids - {self.org_id}))
 
 
+@without_gc_pauses
 def investigate(
     session: Session,
     *,
@@ -185,14 +187,18 @@ def trace_report(session: Session, gtin: str, lot: str, direction: Direction) ->
     return describe_trace(session, walk(session, batch_ids=[batch_id]), direction)
 
 
-def describe_trace(session: Session, trace: Trace, direction: Direction) -> dict[str, Any]:
-    """A trace with names: organisations by name, USCC and roles; batches by GTIN and lot; events by id."""
+@without_gc_pauses
+def describe_trace(session: Session, trace: Trace, direction: Direction, *, edges: bool = True) -> dict[str, Any]:
+    """A trace with names: organisations by name, USCC and roles; batches by GTIN and lot; events by id.
+
+    ``edges=False`` leaves the edges out (a page that shows holders need not name tens of thousands of events)."""
     org_ids = {h.org_id for h in trace.holders} | {o for h in trace.holders for o, _q in h.sent_to}
-    org_ids |= {o for e in trace.edges for o in (e.from_org_id, e.to_org_id) if o is not None}
+    if edges:
+        org_ids |= {o for e in trace.edges for o in (e.from_org_id, e.to_org_id) if o is not None}
     batches = _batches(session, trace.batches)
     org_ids |= {b["registrant_org_id"] for b in batches.values()}
     orgs = _orgs(session, org_ids)
-    event_ids = _event_ids(session, {e.event_seq for e in trace.edges})
+    event_ids = _event_ids(session, {e.event_seq for e in trace.edges}) if edges else {}
     paths = {(p.org_id, p.batch_id): p.org_ids for p in trace.paths}
     return {
         "direction": direction,
@@ -227,7 +233,7 @@ def describe_trace(session: Session, trace: Trace, direction: Direction) -> dict
                 "kind": e.kind.value,
                 "event_id": event_ids[e.event_seq],
             }
-            for e in trace.edges
+            for e in (trace.edges if edges else ())
         ],
     }
 
@@ -246,7 +252,8 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def describe_investigation(session: Session, investigation: Investigation) -> dict[str, Any]:
+@without_gc_pauses
+def describe_investigation(session: Session, investigation: Investigation, *, edges: bool = True) -> dict[str, Any]:
     orgs = _orgs(session, {investigation.org_id, *investigation.other_holders})
     batches = _batches(session, [p.batch_id for p in investigation.present])
     return {
@@ -266,8 +273,8 @@ def describe_investigation(session: Session, investigation: Investigation) -> di
             }
             for p in investigation.present
         ],
-        "sources": describe_trace(session, investigation.sources, "back"),
-        "spread": describe_trace(session, investigation.spread, "forward"),
+        "sources": describe_trace(session, investigation.sources, "back", edges=edges),
+        "spread": describe_trace(session, investigation.spread, "forward", edges=edges),
         "other_holders": [orgs[o] for o in investigation.other_holders],
     }
 

@@ -28,6 +28,7 @@ from trace_api.pages.render import app_page, words_for
 router = APIRouter(include_in_schema=False)
 
 DEFAULT_WINDOW: Final = timedelta(days=14)
+ROWS_SHOWN: Final = 300  # per table; a stall's batches can reach ten thousand holders (the API has them all)
 Box = Annotated[str, Query(max_length=64)]
 
 
@@ -60,7 +61,7 @@ def investigation_page(
         return _page(request, state, org, values, message=refused.message, status=refused.status_code)
     except errors.LotlineError as refused:
         return _page(request, state, org, values, message=forms.explain(refused, t), status=status_of(refused))
-    result = describe_investigation(session, found)
+    result = describe_investigation(session, found, edges=False)  # the graph reads the trace itself
     names = {o["id"]: o["name"] for o in result["other_holders"]} | {found.org_id: result["org"]["name"]}
     for holder in result["spread"]["holders"]:
         names |= {o["id"]: o["name"] for o in (holder["org"], *(sent["org"] for sent in holder["sent_to"]))}
@@ -88,5 +89,5 @@ def _page(
     message: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    context = {"values": values, "result": result, "graph": graph, "message": message}
+    context = {"values": values, "result": result, "graph": graph, "message": message, "rows_shown": ROWS_SHOWN}
     return app_page(request, state, org, "investigation.html", context, status_code=status)
