@@ -9,7 +9,8 @@ If the database holds no events yet, a network of ``--events`` events is generat
 second run re-measures the same ledger without regenerating it. Then the batches whose forward trace reaches at
 least ``--min-holders`` organisations (the widest ones the ledger has, at most ``--batches``) are traced
 ``--repeats`` times each, each trace in a fresh session as a recall request would run it, after one warm-up.
-Then a recall of the widest batch is opened and rolled back ``--open-repeats`` times. Prints the figures and
+Then a recall of the widest batch is opened and rolled back ``--open-repeats`` times, and a one-click
+investigation runs at its last receiver ``--investigate-repeats`` times. Prints the figures and
 the command; asserts nothing. DESIGN.md §10 target: ≤100 ms p95 at 1M events (SQLite and
 PostgreSQL), ≤1 s at 10M (PostgreSQL).
 """
@@ -22,6 +23,7 @@ import shlex
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import String, cast, func, select, text
@@ -32,8 +34,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger.db import make_engine, make_session_factory
 from ledger.migrate import upgrade_to_head
-from ledger.models import Batch, Event, Holding, Organisation, Product, RecallHolder, Role
+from ledger.models import (
+    Batch,
+    Event,
+    Holding,
+    Movement,
+    MovementKind,
+    Organisation,
+    Product,
+    RecallHolder,
+    Role,
+)
 from recall import service
+from recall.investigate import describe_investigation, investigate
 from recall.walk import forward
 
 
@@ -81,6 +94,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--open-repeats", type=int, default=5, help="openings of a recall to time (0: none)")
+    parser.add_argument("--investigate-repeats", type=int, default=5, help="investigations to time (0: none)")
     args = parser.parse_args()
     print("command:", shlex.join([".venv/bin/python", *sys.argv]))
 
@@ -136,7 +150,39 @@ def main() -> None:
     print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.open_repeats:
         measure_opening(sessions, chosen[0][0], args.open_repeats)
+    if args.investigate_repeats:
+        measure_investigation(sessions, chosen[0][0], args.investigate_repeats)
     engine.dispose()
+
+
+def measure_investigation(sessions: sessionmaker[Session], batch_id: int, repeats: int) -> None:
+    """One-click investigation at the last organisation to receive the widest batch, over the ledger's last 30
+    days: the batches present there, their sources and every other holder (what the page and API compute)."""
+    with sessions() as session:
+        org_id = session.scalar(
+            select(Movement.to_org_id)
+            .where(Movement.batch_id == batch_id, Movement.kind == MovementKind.RECEIVE)
+            .order_by(Movement.event_seq.desc())
+            .limit(1)
+        )
+        last = session.scalar(select(func.max(Event.event_time)))
+    if org_id is None or last is None:
+        print("the widest batch was never received: investigation not measured")
+        return
+    samples: list[float] = []
+    for attempt in range(repeats + 1):
+        with sessions() as session:
+            started = time.perf_counter()
+            found = investigate(session, org_id=org_id, since=last - timedelta(days=30), until=last)
+            describe_investigation(session, found, edges=False)
+            elapsed = (time.perf_counter() - started) * 1000
+        if attempt:
+            samples.append(elapsed)
+    print(
+        f"investigation at organisation {org_id} over 30 days: {len(found.present)} batches present, "
+        f"{len(found.spread.holders):,} holder positions downstream, {len(found.sources.holders):,} upstream; "
+        f"p50 {statistics.median(samples):.0f} ms, max {max(samples):.0f} ms ({repeats} runs)"
+    )
 
 
 def measure_opening(sessions: sessionmaker[Session], batch_id: int, repeats: int) -> None:
