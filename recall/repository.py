@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.models import (
@@ -117,6 +117,37 @@ def holders_of(session: Session, recall_id: int, *, org_id: int | None = None) -
     if org_id is not None:
         query = query.where(RecallHolder.org_id == org_id)
     return list(session.scalars(query.order_by(RecallHolder.org_id, RecallHolder.batch_id)))
+
+
+@dataclass(frozen=True)
+class Progress:
+    holders: int
+    acknowledged: int
+    settled: int
+    units_at_open: int
+    quarantined: int
+    returned: int
+    destroyed: int
+
+
+def progress_of(session: Session, recall_id: int) -> Progress:
+    """A recall's progress summed in the database: the list page shows it for every recall, each of which may
+    follow thousands of holders."""
+    h = RecallHolder
+    accounted = h.quarantined + h.returned + h.destroyed
+    settled = case((and_(h.acknowledged_at.is_not(None), accounted >= h.quantity_at_open), 1), else_=0)
+    row = session.execute(
+        select(
+            func.count(),
+            func.count(h.acknowledged_at),
+            func.coalesce(func.sum(settled), 0),
+            func.coalesce(func.sum(h.quantity_at_open), 0),
+            func.coalesce(func.sum(h.quarantined), 0),
+            func.coalesce(func.sum(h.returned), 0),
+            func.coalesce(func.sum(h.destroyed), 0),
+        ).where(h.recall_id == recall_id)
+    ).one()
+    return Progress(*(int(value) for value in row))
 
 
 def holder_names(session: Session, recall_id: int) -> dict[int, str]:

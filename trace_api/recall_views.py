@@ -3,6 +3,7 @@ webhook deliveries), shared by the JSON API and the regulator pages so both show
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Final
 
 from fastapi.responses import Response
@@ -33,7 +34,7 @@ def attachment(content: bytes, media_type: str, filename: str) -> Response:
 def recall_summary(session: Session, recall: Recall) -> RecallOut:
     session.flush()
     names = repository.batch_names(session, repository.target_batch_ids(session, recall.id))
-    holders = repository.holders_of(session, recall.id)
+    progress = repository.progress_of(session, recall.id)
     detail = repository.detail_of(session, recall.id)
     jobs = {
         job.id: job
@@ -54,15 +55,7 @@ def recall_summary(session: Session, recall: Recall) -> RecallOut:
         close_reason=recall.close_reason,
         batches=[BatchOut(batch_id=n.batch_id, gtin=n.gtin, lot=n.lot, product=n.product) for n in names.values()],
         codes_recalled=len(repository.target_code_ids(session, recall.id)),
-        progress=Progress(
-            holders=len(holders),
-            acknowledged=sum(1 for h in holders if h.acknowledged_at is not None),
-            settled=sum(1 for h in holders if h.settled),
-            units_at_open=sum(h.quantity_at_open for h in holders),
-            quarantined=sum(h.quarantined for h in holders),
-            returned=sum(h.returned for h in holders),
-            destroyed=sum(h.destroyed for h in holders),
-        ),
+        progress=Progress(**asdict(progress)),
         chain=ChainState(
             chain_recall_id=detail.chain_recall_id,
             open_job=open_job.status.value if open_job else None,
