@@ -233,6 +233,17 @@ def test_exports_are_downloaded_from_the_page_by_regulators_only(api: Api, net: 
     assert api.client.get(f"{recall_path}/export.csv").status_code == 403
 
 
+def test_a_regulator_lands_on_the_recalls_and_an_importer_on_its_batches(api: Api, net: dict[str, Any]) -> None:
+    regulator = api.client.post("/login", data={"token": api.regulator_token}, follow_redirects=False)
+    assert regulator.headers["location"] == "/app/recalls"
+    importer = api.client.post("/login", data={"token": net["imp"]}, follow_redirects=False)
+    assert importer.headers["location"] == "/app/batches"
+    asked = api.client.post(
+        "/login", data={"token": api.regulator_token, "next": "/app/investigations"}, follow_redirects=False
+    )
+    assert asked.headers["location"] == "/app/investigations"
+
+
 def test_the_pages_speak_english_on_request_and_both_languages_have_every_word(api: Api) -> None:
     sign_in(api, api.regulator_token)
     page = api.client.get("/app/recalls?lang=en", headers=HTML)

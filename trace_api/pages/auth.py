@@ -25,6 +25,7 @@ SESSION_COOKIE: Final = "lotline_session"
 SESSION_AGE: Final = 12 * 3600
 LOGIN_PATH: Final = "/login"
 HOME_PATH: Final = "/app/batches"
+REGULATOR_HOME: Final = "/app/recalls"
 
 
 class LoginRequired(Exception):

@@ -47,10 +47,13 @@ def login(
     next_path: Annotated[str, Form(alias="next")] = auth.HOME_PATH,
 ) -> Response:
     try:
-        authenticate(session, token.strip())
+        org = authenticate(session, token.strip())
     except errors.NotAuthenticated:
         return render(request, "login.html", {"next": auth.safe_next(next_path), "refused": True}, status_code=401)
-    response = RedirectResponse(auth.safe_next(next_path), status_code=303)
+    destination = auth.safe_next(next_path)
+    if destination == auth.HOME_PATH and org.has_role(Role.REGULATOR):
+        destination = auth.REGULATOR_HOME  # a regulator registers no batches: its work starts at the recalls
+    response = RedirectResponse(destination, status_code=303)
     auth.start_session(request, response, token.strip())
     return response
 
