@@ -31,7 +31,7 @@ class HolderPosition(NamedTuple):
     consumed: int
     destroyed: int
     transformed: int
-    sent_to: tuple[tuple[int, int], ...]  # (org_id, quantity) shipped onward, by receiver
+    sent_to: tuple[tuple[int, int], ...]  # (org_id, quantity) shipped onward, in the order goods first left
 
 
 class HolderPath(NamedTuple):

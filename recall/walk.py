@@ -98,7 +98,8 @@ class _Link:
 @without_gc_pauses
 def forward(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterable[int] = ()) -> Trace:
     """Every holder downstream of the batches or codes, through shipments, aggregation and transformations."""
-    named = _require_batches(session, batch_ids)
+    registrants = _registrants(session, batch_ids)
+    named = set(registrants)
     codes = _code_scopes(session, code_ids)
     roots = named | codes.batches
     whole, links = _descendants(session, roots | codes.outputs)
@@ -112,14 +113,15 @@ def forward(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterab
         if link.output_batch_id in scopes
     ]
     edges = _edges(session, scopes)  # one row per movement: no duplicates to drop
-    starts = _starts(session, roots | set(codes.scopes))
+    starts = {(org_id, batch_id) for batch_id, org_id in registrants.items()}
+    starts |= _starts(session, (roots | set(codes.scopes)) - named)
     return _assemble(session, sorted(roots | set(codes.scopes)), scopes, edges, links, starts)
 
 
 @without_gc_pauses
 def back(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterable[int] = ()) -> Trace:
     """Every source of the batches or codes: who held them before, and the inputs that made them, at any depth."""
-    named = _require_batches(session, batch_ids)
+    named = set(_registrants(session, batch_ids))
     codes = _code_scopes(session, code_ids)
     roots = named | codes.batches
     scopes: dict[int, _Scope] = {b: _Scope(whole=True) for b in roots}
@@ -221,14 +223,15 @@ def _reverse_reach(edges: Sequence[Edge], sinks: set[int]) -> set[int]:
     return seen
 
 
-def _require_batches(session: Session, batch_ids: Iterable[int]) -> set[int]:
+def _registrants(session: Session, batch_ids: Iterable[int]) -> dict[int, int]:
+    """{batch id: its registrant} for batches that must exist; the registrants are where forward paths begin."""
     wanted = set(batch_ids)
-    found: set[int] = set()
+    found: dict[int, int] = {}
     for chunk in _chunks(wanted):
-        found.update(session.scalars(select(Batch.id).where(Batch.id.in_(chunk))))
-    if missing := sorted(wanted - found):
+        found.update(session.execute(select(Batch.id, Batch.registrant_org_id).where(Batch.id.in_(chunk))).all())
+    if missing := sorted(wanted - found.keys()):
         raise UnknownBatch(f"no batch {missing[0]}", batch_id=missing[0])
-    return wanted
+    return found
 
 
 def _starts(session: Session, batch_ids: set[int]) -> set[Node]:
@@ -319,7 +322,7 @@ def _assemble(
         if link.input_batch_id in scopes and link.output_batch_id in scopes:
             graph[link.org_id, link.input_batch_id].append((link.org_id, link.output_batch_id))
     sent: dict[Node, list[tuple[int, int]]] = defaultdict(list)
-    for (from_org_id, batch_id, to_org_id), quantity in sorted(onward.items()):
+    for (from_org_id, batch_id, to_org_id), quantity in onward.items():  # in the order the goods first left
         sent[from_org_id, batch_id].append((to_org_id, quantity))
     holders: list[HolderPosition] = []
     for chunk in _chunks(scopes):
