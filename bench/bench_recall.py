@@ -10,7 +10,7 @@ second run re-measures the same ledger without regenerating it. Then the batches
 least ``--min-holders`` organisations (the widest ones the ledger has, at most ``--batches``) are traced
 ``--repeats`` times each, each trace in a fresh session as a recall request would run it, after one warm-up.
 Then a recall of the widest batch is opened and rolled back ``--open-repeats`` times, and a one-click
-investigation runs at its last receiver ``--investigate-repeats`` times. Prints the figures and
+investigation runs at its last retail receiver ``--investigate-repeats`` times. Prints the figures and
 the command; asserts nothing. DESIGN.md §10 target: ≤100 ms p95 at 1M events (SQLite and
 PostgreSQL), ≤1 s at 10M (PostgreSQL).
 """
@@ -26,7 +26,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import String, cast, func, select, text
+from sqlalchemy import String, and_, cast, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -156,18 +156,20 @@ def main() -> None:
 
 
 def measure_investigation(sessions: sessionmaker[Session], batch_id: int, repeats: int) -> None:
-    """One-click investigation at the last organisation to receive the widest batch, over the ledger's last 30
-    days: the batches present there, their sources and every other holder (what the page and API compute)."""
+    """One-click investigation where it happens, at a shop or stall: the last organisation to receive the widest
+    batch among those that passed none of it on, over the ledger's last 30 days; the batches present there, their
+    sources and every other holder (what the page and the API compute)."""
     with sessions() as session:
         org_id = session.scalar(
             select(Movement.to_org_id)
-            .where(Movement.batch_id == batch_id, Movement.kind == MovementKind.RECEIVE)
+            .join(Holding, and_(Holding.org_id == Movement.to_org_id, Holding.batch_id == Movement.batch_id))
+            .where(Movement.batch_id == batch_id, Movement.kind == MovementKind.RECEIVE, Holding.shipped == 0)
             .order_by(Movement.event_seq.desc())
             .limit(1)
         )
         last = session.scalar(select(func.max(Event.event_time)))
     if org_id is None or last is None:
-        print("the widest batch was never received: investigation not measured")
+        print("the widest batch has no retail holder: investigation not measured")
         return
     samples: list[float] = []
     for attempt in range(repeats + 1):
