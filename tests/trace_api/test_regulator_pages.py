@@ -16,6 +16,8 @@ from ledger.models import Recall, RecallHolder
 from tests.trace_api.conftest import Api
 from tests.trace_api.test_pages import HTML, form_secrets, sign_in
 from tests.trace_api.test_tracing_api import build_traced_network, scan
+from trace_api.pages import investigations as investigation_pages
+from trace_api.pages import recalls as recall_pages
 from trace_api.pages import regulator_words
 from trace_api.pages.i18n import LOCAL_TZ
 
@@ -250,3 +252,39 @@ def test_the_pages_speak_english_on_request_and_both_languages_have_every_word(a
     assert "<h1>Recalls</h1>" in page.text
     assert "Failed inspections awaiting a recall" in page.text
     assert regulator_words.ZH.keys() == regulator_words.EN.keys()
+
+
+def test_long_lists_show_those_still_to_act_first_and_count_the_rest(
+    api: Api, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The caps are in the hundreds; set to one, three holders and two other holders are enough to see them work.
+    monkeypatch.setattr(recall_pages, "HOLDERS_SHOWN", 1)
+    monkeypatch.setattr(investigation_pages, "ROWS_SHOWN", 1)
+    sign_in(api, api.regulator_token)
+    recall_path = open_through_form(api, f"{net['gtin']} BR2026A").headers["location"]
+    # The market, first by name, accounts for everything it held (the beef and the cuts made from it).
+    sign_in(api, net["mkt"])
+    secrets = form_secrets(api.client.get(recall_path, headers=HTML).text)
+    report = {
+        **secrets,
+        "gtin": [net["gtin"], net["cuts"]["gtin"]],
+        "lot": ["BR2026A", "CUT-1"],
+        "quarantined": ["27", "20"],
+        "returned": ["0", "0"],
+        "destroyed": ["0", "0"],
+    }
+    assert api.client.post(f"{recall_path}/acknowledgements", data=report, follow_redirects=False).status_code == 303
+
+    sign_in(api, api.regulator_token)
+    page = api.client.get(recall_path, headers=HTML).text
+    table = page[page.index('class="table holders"') :]
+    assert re.findall(r'<tr data-org-id="(\d+)">', table) == [str(net["shop"]["id"])]  # pending before settled
+    assert "holder-status-pending" in table.split("</tr>")[1]
+    assert 'data-field="holders-hidden"' in page
+
+    now = datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+    window = {"since": (now - timedelta(hours=1)).isoformat(), "until": (now + timedelta(minutes=5)).isoformat()}
+    found = api.client.get("/app/investigations", params={"place": net["shop"]["uscc"], **window}, headers=HTML)
+    spread = found.text[found.text.index('class="table spread"') :]
+    assert len(re.findall(r'<tr data-org-id="\d+">', spread)) == 1
+    assert 'data-field="spread-hidden"' in found.text
