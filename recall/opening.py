@@ -35,8 +35,9 @@ from recall.walk import forward
 @without_gc_pauses
 def activate(session: Session, recall: Recall, regulator: Organisation, public_url: str) -> None:
     """Open: targets from the forward walk, holders, webhooks and the chain job, all in this transaction."""
-    named_batches = [t.batch_id for t in _targets(session, recall.id) if t.code_id is None]
-    codes = {t.code_id: t.batch_id for t in _targets(session, recall.id) if t.code_id is not None}
+    targets = repository.targets_of(session, recall.id)
+    named_batches = [batch_id for batch_id, code_id in targets if code_id is None]
+    codes = {code_id: batch_id for batch_id, code_id in targets if code_id is not None}
     # Lock what is recalled before walking: a scan in flight either commits first (and the walk sees it) or
     # waits for this transaction and then reads the open recall.
     lock_batches(session, [*named_batches, *codes.values()])
@@ -106,8 +107,7 @@ def activate(session: Session, recall: Recall, regulator: Organisation, public_u
     by_org: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
     for opened in positions:
         by_org[opened[0]].append(opened)
-    # Through the holder rows just written rather than an IN list of thousands of ids (whose bound parameters
-    # SQLAlchemy names one by one).
+    # Which of them have a webhook, found through the holder rows just written.
     followed = select(RecallHolder.org_id).where(RecallHolder.recall_id == recall.id)
     endpoints = set(
         session.scalars(
@@ -139,7 +139,3 @@ def recall_summary(recall: Recall, detail: RecallDetail, opened_at: datetime | N
         "opened_at": opened_at.isoformat() if opened_at else None,
         "chain_recall_id": detail.chain_recall_id,
     }
-
-
-def _targets(session: Session, recall_id: int) -> list[RecallTarget]:
-    return list(session.scalars(select(RecallTarget).where(RecallTarget.recall_id == recall_id)))
