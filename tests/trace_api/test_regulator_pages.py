@@ -288,3 +288,24 @@ def test_long_lists_show_those_still_to_act_first_and_count_the_rest(
     spread = found.text[found.text.index('class="table spread"') :]
     assert len(re.findall(r'<tr data-org-id="\d+">', spread)) == 1
     assert 'data-field="spread-hidden"' in found.text
+
+
+def test_a_holder_that_sold_everything_acknowledges_with_nothing_to_report(
+    api: Api, net: dict[str, Any], session_factory: sessionmaker[Session]
+) -> None:
+    line = {"gtin": net["gtin"], "lot": "BR2026A", "quantity": 8}
+    scan(api, net["shop_token"], {"action": "sell", "lines": [line]})
+    sign_in(api, api.regulator_token)
+    recall_path = open_through_form(api, f"{net['gtin']} BR2026A").headers["location"]
+    sign_in(api, net["shop_token"])
+    secrets = form_secrets(api.client.get(recall_path, headers=HTML).text)
+    report = {**secrets, "gtin": net["gtin"], "lot": "BR2026A", "quarantined": "", "returned": "", "destroyed": ""}
+    done = api.client.post(f"{recall_path}/acknowledgements", data=report, headers=HTML, follow_redirects=False)
+    assert done.status_code == 303
+    with session_factory() as session:
+        row = session.scalar(select(RecallHolder).where(RecallHolder.org_id == net["shop"]["id"]))
+        assert row is not None
+        assert (row.quantity_at_open, row.consumed_at_open, row.settled) == (0, 8, True)
+    empty = {**form_secrets(api.client.get(recall_path, headers=HTML).text)}
+    refused = api.client.post(f"{recall_path}/acknowledgements", data=empty, headers=HTML)
+    assert (refused.status_code, refusal(refused.text)) == (400, "表单内容不完整，请刷新页面后重试。")

@@ -116,20 +116,17 @@ def _read_line(line: str) -> DigitalLink | None:
 
 
 def reports(form: AcknowledgeForm, t: Words) -> list[Report]:
-    """Running totals per batch; a row left at nothing is not reported."""
+    """Running totals per batch, zeros included: a holder that sold everything before the recall still
+    acknowledges it (it must reach its customers), with nothing to report."""
     columns = (form.gtin, form.lot, form.quarantined, form.returned, form.destroyed)
-    if len({len(column) for column in columns}) != 1:
+    if not form.gtin or len({len(column) for column in columns}) != 1:
         raise Refused(t("recall.refused.form"), status_code=400)
     out = []
     for gtin, lot, *counts in zip(*columns, strict=True):
         values = [count.strip() or "0" for count in counts]
         if not all(_COUNT.match(value) for value in values):
             raise Refused(t("recall.refused.count", lot=lot))
-        numbers = [int(value) for value in values]
-        if any(numbers):
-            out.append(Report(gtin, lot, *numbers))
-    if not out:
-        raise Refused(t("recall.refused.nothing_reported"))
+        out.append(Report(gtin, lot, *(int(value) for value in values)))
     return out
 
 
