@@ -343,13 +343,18 @@ class ChainClient:
         return {h: TxReceipt.from_rpc(a["result"]) for h, a in zip(tx_hashes, answers, strict=True) if a.get("result")}
 
     def _replay_failure(self, tx_hash: bytes, receipt: TxReceipt) -> ContractReverted:
-        """Re-run a failed transaction as a call on its parent block to recover the revert data."""
+        """Re-run a failed transaction as a call to recover the revert data.
+
+        First on its parent block; if it passes there, a transaction mined before it in the same block changed
+        the state (two anchorers racing), so again on the state its block left, which holds that change.
+        """
         tx = self._retrying(self.w3.eth.get_transaction, tx_hash)
-        try:
-            self._call(tx["input"], sender=tx["from"], gas=tx["gas"], block=receipt.block_number - 1)
-        except ContractReverted as exc:
-            exc.context["tx_hash"] = "0x" + tx_hash.hex()
-            return exc
+        for block in (receipt.block_number - 1, receipt.block_number):
+            try:
+                self._call(tx["input"], sender=tx["from"], gas=tx["gas"], block=block)
+            except ContractReverted as exc:
+                exc.context["tx_hash"] = "0x" + tx_hash.hex()
+                return exc
         return ContractReverted(
             f"transaction 0x{tx_hash.hex()} failed (out of gas, or state changed before it was mined)",
             error="unknown",

@@ -252,6 +252,24 @@ def test_a_stale_head_sent_directly_reverts_with_the_stored_and_new_counts(clien
     assert replayed.value.context["tx_hash"] == "0x" + mined.hex()
 
 
+def test_a_head_made_stale_earlier_in_the_same_block_is_named_as_stale(client: ChainClient) -> None:
+    # Two anchorers racing: the newer head is mined first, in the same block as the older one. Replaying the
+    # older transaction on the parent block would succeed and hide why it failed.
+    (batch,) = anchor_fresh_heads(client, 1)
+    newer = client.artifact.encode_call("anchor", fresh(), 2, [batch], [fresh()], [3])
+    older = client.artifact.encode_call("anchor", fresh(), 1, [batch], [fresh()], [2])
+    sent = [client.send(KEYS["anchorer"], call, gas=500_000) for call in (newer, older)]
+
+    with pytest.raises(ContractReverted) as replayed:
+        client.wait(sent)
+
+    assert (replayed.value.error, replayed.value.error_args) == (
+        "LotlineAnchorStaleHead",
+        {"batchKey": batch, "storedCount": 3, "newCount": 2},
+    )
+    assert replayed.value.context["tx_hash"] == "0x" + sent[1].hex()
+
+
 def test_verifying_against_a_root_never_anchored_is_refused(client: ChainClient) -> None:
     root = fresh()
     with pytest.raises(ContractReverted) as refused:
