@@ -1,29 +1,23 @@
-"""EPCIS 2.0 JSON-LD events the way lotline writes them, and validation against GS1's JSON schema.
+"""EPCIS 2.0 JSON-LD events the way lotline writes them (validation against GS1's schema: ledger.epcis_schema).
 
 The builders emit the compact forms of the EPCIS 2.0 JSON binding (bare CBV names such as ``"shipping"``,
 ``"Temperature"``; ``{"type": ..., "source": ...}`` with ``type`` first; times with milliseconds in the event's own
 offset), because those are the forms for which GS1's reference hash generator and CBV 2.0 agree (see
-:mod:`ledger.event_hash`). They do cheap checks only; :func:`validate_event` is the full schema check, run where
-events come from outside.
+:mod:`ledger.event_hash`). They do cheap checks only; :func:`ledger.epcis_schema.validate_event` is the full
+schema check, run where events come from outside.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
-from importlib.resources import files
 from typing import Any, Final
 
-import jsonschema
-from jsonschema.exceptions import ValidationError
-
 from ledger.errors import InvalidEvent, InvalidQuantity
-from ledger.event_hash import EVENT_TYPES, STANDARD_CONTEXT
+from ledger.event_hash import STANDARD_CONTEXT
 
 _CBV: Final = "https://ref.gs1.org/cbv/"
 
@@ -393,75 +387,3 @@ def _sensor_element(element: SensorElement, zone: timezone) -> dict[str, Any]:
     if not reports:
         raise InvalidEvent("a sensor element needs at least one report")
     return {"sensorMetadata": metadata, "sensorReport": reports} if metadata else {"sensorReport": reports}
-
-
-# --- validation ---------------------------------------------------------------------------------------------
-
-_FORMAT_NAMES: Final = {"uri": "URI", "date-time": "date-time"}
-
-
-@cache
-def _validators() -> tuple[jsonschema.Draft7Validator, jsonschema.Draft7Validator]:
-    schema = json.loads(files("ledger.schemas").joinpath("EPCIS-JSON-Schema.json").read_text())
-    checker = jsonschema.Draft7Validator.FORMAT_CHECKER
-    event = {"allOf": [{"$ref": "#/definitions/EPCIS-Document-Event"}], "definitions": schema["definitions"]}
-    return (
-        jsonschema.Draft7Validator(schema, format_checker=checker),
-        jsonschema.Draft7Validator(event, format_checker=checker),
-    )
-
-
-def validate_event(event: Mapping[str, Any]) -> None:
-    """Raise :class:`InvalidEvent` naming the first failing field if ``event`` (as found in an eventList) is not
-    a valid EPCIS 2.0 event of one of the five standard types."""
-    _check_type(event, "")
-    _raise_first(_validators()[1], event, "")
-
-
-def validate_document(document: Mapping[str, Any]) -> None:
-    if document.get("type") != "EPCISDocument":
-        raise InvalidEvent(f"type: expected 'EPCISDocument', got {document.get('type')!r}", field="type")
-    events = document.get("epcisBody", {}).get("eventList") if isinstance(document.get("epcisBody"), dict) else None
-    for index, event in enumerate(events if isinstance(events, list) else ()):
-        if isinstance(event, Mapping):
-            _check_type(event, f"epcisBody.eventList[{index}]")
-    _raise_first(_validators()[0], document, "")
-
-
-def _check_type(event: Mapping[str, Any], path: str) -> None:
-    if event.get("type") not in EVENT_TYPES:
-        where = f"{path}.type" if path else "type"
-        raise InvalidEvent(
-            f"{where}: unknown event type {event.get('type')!r}; expected one of {', '.join(sorted(EVENT_TYPES))}",
-            field=where,
-        )
-
-
-def _raise_first(validator: jsonschema.Draft7Validator, instance: Mapping[str, Any], prefix: str) -> None:
-    error = _deepest(validator.iter_errors(instance))
-    if error is None:
-        return
-    path = _path(error)
-    message = error.message
-    if error.validator == "format":
-        message = (
-            f"{error.instance!r} is not a valid {_FORMAT_NAMES.get(str(error.validator_value), error.validator_value)}"
-        )
-    raise InvalidEvent(f"{path or '(document)'}: {message}", field=path)
-
-
-def _deepest(errors: Iterable[ValidationError]) -> ValidationError | None:
-    """The error deepest in the instance: inside an anyOf that is the field that broke it, not its event."""
-    found = None
-    for error in errors:
-        candidate = _deepest(error.context) if error.context else error
-        if candidate is not None and (found is None or len(candidate.absolute_path) > len(found.absolute_path)):
-            found = candidate
-    return found
-
-
-def _path(error: ValidationError) -> str:
-    text = ""
-    for part in error.absolute_path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text

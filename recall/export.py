@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import epcis
+from ledger import epcis, epcis_schema
 from ledger.models import (
     Batch,
     Category,
@@ -255,5 +255,5 @@ def epcis_export(session: Session, recall_id: int) -> dict[str, Any]:
     seqs = select(EventBatch.event_seq).where(EventBatch.batch_id.in_(batch_ids))
     events = session.scalars(select(Event.document).where(Event.seq.in_(seqs)).order_by(Event.event_time, Event.seq))
     document = epcis.epcis_document(list(events))
-    epcis.validate_document(document)
+    epcis_schema.validate_document(document)
     return document

@@ -26,7 +26,7 @@ from importers.generate import GeneratedNetwork, generate_network
 from importers.generate.flows import Simulation
 from importers.generate.topology import build_topology
 from ledger.db import make_engine
-from ledger.epcis import validate_event
+from ledger.epcis_schema import validate_event
 from ledger.errors import Conflict
 from ledger.event_hash import event_hash, hash_digest
 from ledger.identifiers import normalize_gtin, validate_lot, validate_uscc

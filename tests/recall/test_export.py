@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.epcis import validate_document
+from ledger.epcis_schema import validate_document
 from ledger.models import Event, EventBatch, Recall
 from recall import export, service
 from recall.service import BatchRef
