@@ -79,7 +79,6 @@ def create_organisation(
     roles: list[Role],
     name_en: str | None = None,
     gln: str | None = None,
-    webhook_url: str | None = None,
 ) -> tuple[Organisation, str]:
     """Create an organisation with a fresh chain key; returns it with its first API token (shown once)."""
     uscc = validate_uscc(uscc)
@@ -96,7 +95,6 @@ def create_organisation(
         gln=normalize_gln(gln) if gln else None,
         chain_address=address_of(private_key),
         encrypted_key=vault.encrypt(private_key, org_ref=uscc),
-        webhook_url=webhook_url,
     )
     session.add(org)
     session.flush()

@@ -8,11 +8,12 @@ so a deployment cannot silently run with a key that is printed in this file.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-only-change-me"  # noqa: S105 - the value refused outside development
@@ -46,6 +47,22 @@ class Settings(BaseSettings):
         default="11330100MB0000001R", description="the regulator organisation created on first start"
     )
     max_upload_bytes: int = 20 * 1024 * 1024
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="comma-separated CIDRs of private networks recall webhooks may reach (public ones always may)",
+    )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as error:
+                raise ValueError(
+                    f"LOTLINE_WEBHOOK_ALLOWED_NETWORKS: {entry!r} is not a CIDR network: {error}"
+                ) from error
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.errors import InvalidInput
 from ledger.keys import KeyVault
 from ledger.models import DeliveryStatus, Organisation, Recall, RecallStatus, WebhookDelivery, utcnow
+from recall.endpoints import AddressPolicy, EndpointRefused
 
 SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - a public marker, not a secret
 # After the n-th failed attempt the next one waits BACKOFF[n-1]; after the last, the delivery is given up.
@@ -70,14 +71,18 @@ def _vault_ref(org: Organisation) -> str:
     return f"{org.uscc}/webhook"
 
 
-def set_webhook(session: Session, vault: KeyVault, org: Organisation, url: str | None) -> str | None:
+def set_webhook(
+    session: Session, vault: KeyVault, org: Organisation, url: str | None, *, policy: AddressPolicy
+) -> str | None:
     """Set (or clear, with None) the organisation's webhook URL with a fresh secret; returns the secret, which
-    is shown this once. Messages that found no URL while a recall is still open are queued again."""
+    is shown this once. Messages that found no URL while a recall is still open are queued again. A URL at an
+    address ``policy`` does not allow is refused (see :mod:`recall.endpoints`)."""
     if url is None:
         org.webhook_url, org.webhook_secret_encrypted = None, None
         return None
     if not url.startswith(("https://", "http://")) or len(url) > 500:
         raise InvalidInput("a webhook URL is an http(s) URL of at most 500 characters", url=url[:100])
+    policy.check_url(url)
     raw = secrets.token_bytes(32)
     org.webhook_url = url
     org.webhook_secret_encrypted = vault.encrypt(raw, org_ref=_vault_ref(org))
@@ -170,13 +175,15 @@ def deliver_pending(
     *,
     transport: httpx.Client,
     vault: KeyVault,
+    policy: AddressPolicy,
     now: datetime | None = None,
     max_batch: int = 100,
 ) -> DeliveryCounts:
     """Send up to ``max_batch`` deliveries that are due at ``now`` (default: the current time).
 
     Each is claimed first with a conditional update, so two workers never send the same attempt; no database
-    transaction stays open during a request. Non-2xx answers and transport errors are retried per ``BACKOFF``.
+    transaction stays open during a request. Non-2xx answers, transport errors and hosts at addresses ``policy``
+    refuses are retried per ``BACKOFF`` (an organisation may fix its URL or its DNS meanwhile).
     """
     now = now or utcnow()
     with session_factory() as session:
@@ -196,7 +203,7 @@ def deliver_pending(
             continue
         timestamp = int(time.time())
         signature = sign(claimed.secret, timestamp, claimed.delivery_id, claimed.body)
-        status_code, error = _post(transport, claimed, timestamp, signature)
+        status_code, error = _post(transport, policy, claimed, timestamp, signature)
         outcomes.append(_record(session_factory, delivery_id, claimed.url, signature, status_code, error, now))
     return DeliveryCounts(
         delivered=outcomes.count(DeliveryStatus.DELIVERED),
@@ -235,24 +242,46 @@ def _claim(session_factory: sessionmaker[Session], vault: KeyVault, row_id: int,
     return claimed
 
 
-def _post(transport: httpx.Client, claimed: _Claimed, timestamp: int, signature: str) -> tuple[int | None, str | None]:
+def _post(
+    transport: httpx.Client, policy: AddressPolicy, claimed: _Claimed, timestamp: int, signature: str
+) -> tuple[int | None, str | None]:
+    try:
+        destinations = policy.destinations(claimed.url)
+    except EndpointRefused as exc:
+        return None, exc.detail[:500]
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "lotline-webhooks/1",
+        "Host": destinations[0].host_header,
+        # No connection reuse: a pooled connection is keyed by address, and one opened (and its certificate
+        # checked) for one organisation's host must not carry another's message to the same address.
+        "Connection": "close",
         "X-Lotline-Event": claimed.event_type,
         "X-Lotline-Delivery": claimed.delivery_id,
         "X-Lotline-Timestamp": str(timestamp),
         "X-Lotline-Signature": signature,
     }
-    try:
-        # Streamed and never read: the receiver's answer body is not ours to buffer, only its status.
-        with transport.stream(
-            "POST", claimed.url, content=claimed.body, headers=headers, timeout=REQUEST_TIMEOUT
-        ) as reply:
-            code = reply.status_code
-    except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500]
-    return code, None if 200 <= code < 300 else f"HTTP {code}"
+    error = "no address"
+    for destination in destinations:
+        extensions = {"sni_hostname": destination.sni_hostname} if destination.sni_hostname else None
+        try:
+            # Streamed and never read: the receiver's answer body is not ours to buffer, only its status.
+            with transport.stream(
+                "POST",
+                destination.url,
+                content=claimed.body,
+                headers=headers,
+                timeout=REQUEST_TIMEOUT,
+                extensions=extensions,
+            ) as reply:
+                code = reply.status_code
+        except httpx.ConnectError as exc:  # nothing was sent: the next address may answer
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            continue
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:500]
+        return code, None if 200 <= code < 300 else f"HTTP {code}"
+    return None, error
 
 
 def _record(

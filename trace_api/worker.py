@@ -29,6 +29,7 @@ from chain.operator import operator_key
 from ledger.codes import continue_run
 from ledger.models import CodeRun
 from ledger.settings import Settings, get_settings
+from recall.endpoints import AddressPolicy
 from recall.notify import deliver_pending
 from trace_api.app import build_state
 from trace_api.deps import AppState
@@ -134,7 +135,9 @@ def sweep_code_runs() -> int:
 def deliver_webhooks() -> int:
     """Send due recall notifications; failed ones come due again on their backoff schedule."""
     with httpx.Client(timeout=10, follow_redirects=False) as transport:
-        counts = deliver_pending(context().state.sessions, transport=transport, vault=context().state.signer.vault)
+        state = context().state
+        policy = AddressPolicy.from_settings(state.settings)
+        counts = deliver_pending(state.sessions, transport=transport, vault=state.signer.vault, policy=policy)
     return counts.delivered
 
 

@@ -81,6 +81,7 @@ def stack(database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathFa
         "LOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "LOTLINE_EMBEDDED_CHAIN_PORT": str(chain_port),
         "LOTLINE_QUEUE": f"lotline-e2e-{uuid.uuid4().hex[:8]}",
+        "LOTLINE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",  # the tests' webhook receiver
     }
     if broker := os.environ.get("LOTLINE_TEST_BROKER_URL"):
         env["LOTLINE_BROKER_URL"] = broker

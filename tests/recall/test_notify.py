@@ -15,11 +15,14 @@ from chain.anvil import free_port
 from ledger.errors import InvalidInput
 from ledger.models import DeliveryStatus, Organisation, Recall, WebhookDelivery, utcnow
 from recall import notify, service
+from recall.endpoints import AddressPolicy, parse_networks
 from recall.service import BatchRef
 from tests.recall.recall_network import Traded, build_traded
 from tests.recall.receiver import Receiver, running_receiver
 
 URL = "https://trace.example.cn"
+# The receiver listens on 127.0.0.1, which a deployment reaches only if it allows it.
+LOOPBACK = AddressPolicy(parse_networks(["127.0.0.0/8", "::1"]))
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def traded(db: Session) -> Traded:
 
 
 def subscribe(db: Session, traded: Traded, org: Organisation, url: str) -> str:
-    secret = notify.set_webhook(db, traded.net.signer.vault, org, url)
+    secret = notify.set_webhook(db, traded.net.signer.vault, org, url, policy=LOOPBACK)
     db.commit()
     assert secret is not None
     return secret
@@ -74,7 +77,7 @@ def test_a_holder_gets_the_recall_signed_over_timestamp_delivery_id_and_body_wit
     secret = subscribe(db, traded, net.retailer, receiver.url)
     recall = open_recall(db, traded)
 
-    counts = notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault)
+    counts = notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK)
 
     assert counts == notify.DeliveryCounts(delivered=1)  # the others have no webhook URL
     [message] = receiver.received
@@ -128,7 +131,7 @@ def test_a_failing_receiver_is_retried_with_growing_delays_until_it_answers(
     start = utcnow()
 
     def deliver(at: datetime) -> notify.DeliveryCounts:
-        return notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, now=at)
+        return notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK, now=at)
 
     assert deliver(start) == notify.DeliveryCounts(retrying=1)
     first = delivery_of(db, net.wholesaler)
@@ -161,7 +164,7 @@ def test_a_delivery_is_given_up_after_its_last_attempt(
     open_recall(db, traded)
     at = utcnow()
     for _ in range(notify.MAX_ATTEMPTS):
-        notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, now=at)
+        notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK, now=at)
         at += timedelta(days=1)
 
     delivery = delivery_of(db, net.importer)
@@ -170,7 +173,7 @@ def test_a_delivery_is_given_up_after_its_last_attempt(
         notify.MAX_ATTEMPTS,
         None,
     )
-    notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, now=at)
+    notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK, now=at)
     assert len(receiver.received) == notify.MAX_ATTEMPTS
 
 
@@ -181,7 +184,7 @@ def test_an_unreachable_receiver_is_recorded_with_the_transport_error_and_retrie
     subscribe(db, traded, net.retailer, f"http://127.0.0.1:{free_port()}/nobody-listens")
     open_recall(db, traded)
 
-    counts = notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault)
+    counts = notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK)
 
     assert counts == notify.DeliveryCounts(retrying=1)
     delivery = delivery_of(db, net.retailer)
@@ -199,10 +202,10 @@ def test_a_delivery_claimed_by_one_run_is_not_sent_again_by_a_run_during_its_req
     open_recall(db, traded)
     nested: list[notify.DeliveryCounts] = []
     receiver.on_request = lambda: nested.append(
-        notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault)
+        notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK)
     )
 
-    notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault)
+    notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK)
 
     assert nested == [notify.DeliveryCounts()]
     assert len(receiver.received) == 1
@@ -214,10 +217,13 @@ def test_an_organisation_that_sets_its_webhook_later_still_gets_the_open_recall(
     net = traded.net
     open_recall(db, traded)
     assert delivery_of(db, net.importer).status is DeliveryStatus.NO_ENDPOINT
-    assert notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault) == notify.DeliveryCounts()
+    assert (
+        notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK)
+        == notify.DeliveryCounts()
+    )
 
     secret = subscribe(db, traded, net.importer, receiver.url)
-    notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault)
+    notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK)
 
     [message] = receiver.received
     assert message.json["your_holding"][0]["quantity_on_hand"] == 65
@@ -237,4 +243,44 @@ def test_the_webhook_secret_is_sealed_apart_from_the_signing_key_and_rotates(db:
     assert second != first
     assert notify.webhook_secret(vault, net.retailer) == second
     with pytest.raises(InvalidInput):
-        notify.set_webhook(db, vault, net.retailer, "ftp://erp.example.cn/hooks")
+        notify.set_webhook(db, vault, net.retailer, "ftp://erp.example.cn/hooks", policy=LOOPBACK)
+
+
+def test_a_webhook_at_a_private_address_is_refused_when_set_and_not_contacted_when_due(
+    session_factory: sessionmaker[Session], db: Session, traded: Traded, receiver: Receiver, http: httpx.Client
+) -> None:
+    net, public_only = traded.net, AddressPolicy()
+    for url in (receiver.url, "http://localhost:6379/", "http://169.254.169.254/latest/meta-data", "http://[::1]/"):
+        with pytest.raises(InvalidInput, match="not a public address"):
+            notify.set_webhook(db, net.signer.vault, net.retailer, url, policy=public_only)
+    assert (net.retailer.webhook_url, net.retailer.webhook_secret_encrypted) == (None, None)
+    # Set while the deployment allowed loopback; since then it does not (or the name moved to a private address).
+    subscribe(db, traded, net.retailer, receiver.url)
+    open_recall(db, traded)
+
+    counts = notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=public_only)
+
+    assert (counts, receiver.received) == (notify.DeliveryCounts(retrying=1), [])
+    delivery = delivery_of(db, net.retailer)
+    assert delivery.last_error == (
+        "refused: 127.0.0.1 is not a public address "
+        "(a deployment lets webhooks reach private networks with LOTLINE_WEBHOOK_ALLOWED_NETWORKS)"
+    )
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+
+
+def test_a_webhook_named_by_host_is_sent_to_the_address_that_was_checked_with_its_own_host_header(
+    session_factory: sessionmaker[Session], db: Session, traded: Traded, receiver: Receiver, http: httpx.Client
+) -> None:
+    net = traded.net
+    by_name = receiver.url.replace("127.0.0.1", "localhost")
+    subscribe(db, traded, net.retailer, by_name)
+    open_recall(db, traded)
+
+    counts = notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK)
+
+    assert counts == notify.DeliveryCounts(delivered=1)
+    [message] = receiver.received
+    assert message.headers["host"] == by_name.split("/")[2]
+    assert message.headers["connection"] == "close"
+    assert delivery_of(db, net.retailer).url == by_name

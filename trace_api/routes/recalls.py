@@ -15,6 +15,7 @@ from ledger.identifiers import parse_code
 from ledger.keys import KeyVault
 from ledger.models import Organisation, Recall, Role
 from recall import export, notify, repository, service
+from recall.endpoints import AddressPolicy
 from trace_api.deps import CurrentOrg, SessionDep, StateDep, require_role
 from trace_api.errors import error_responses
 from trace_api.idempotency import IdempotencyKey, run_once
@@ -201,12 +202,13 @@ def export_epcis(recall_id: RowId, org: CurrentOrg, session: SessionDep) -> Resp
     )
 
 
-@router.put("/orgs/me/webhook", response_model=WebhookOut, responses=error_responses())
+@router.put("/orgs/me/webhook", response_model=WebhookOut, responses=error_responses(errors.InvalidInput))
 def set_webhook(body: WebhookSet, org: CurrentOrg, session: SessionDep, state: StateDep) -> WebhookOut:
     """Set, rotate or remove the caller's webhook. Each call makes a new secret, shown only in this answer
     (which is why this write takes no Idempotency-Key: a replay would have to store the secret)."""
     url = str(body.url) if body.url is not None else None
-    secret = notify.set_webhook(session, KeyVault(state.settings.secret_key), org, url)
+    vault, policy = KeyVault(state.settings.secret_key), AddressPolicy.from_settings(state.settings)
+    secret = notify.set_webhook(session, vault, org, url, policy=policy)
     return WebhookOut(url=url, secret=secret)
 
 

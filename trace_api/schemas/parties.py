@@ -30,6 +30,9 @@ class OrgOut(Response):
 class OrgCreated(Response):
     org: OrgOut
     token: str = Field(description="the organisation's API token; shown once, stored only as a hash")
+    webhook_secret: str | None = Field(
+        default=None, description="the secret recall webhooks are signed with, when a webhook URL was given; shown once"
+    )
 
 
 class LocationCreate(Request):
