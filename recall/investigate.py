@@ -17,8 +17,9 @@ The answer is those batches, their sources (back trace) and everyone else who ho
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -42,7 +43,7 @@ from ledger.models import (
     Product,
 )
 from recall.memory import without_gc_pauses
-from recall.walk import Trace, back, forward
+from recall.walk import HolderPosition, Trace, back, forward
 
 Direction = Literal["forward", "back"]
 INBOUND = (MovementKind.COMMISSION, MovementKind.RECEIVE, MovementKind.TRANSFORM_OUT)
@@ -188,11 +189,29 @@ def trace_report(session: Session, gtin: str, lot: str, direction: Direction) ->
 
 
 @without_gc_pauses
-def describe_trace(session: Session, trace: Trace, direction: Direction, *, edges: bool = True) -> dict[str, Any]:
+def describe_trace(
+    session: Session,
+    trace: Trace,
+    direction: Direction,
+    *,
+    edges: bool = True,
+    max_holders: int | None = None,
+    leave_out_org: int | None = None,
+) -> dict[str, Any]:
     """A trace with names: organisations by name, USCC and roles; batches by GTIN and lot; events by id.
 
-    ``edges=False`` leaves the edges out (a page that shows holders need not name tens of thousands of events)."""
-    org_ids = {h.org_id for h in trace.holders} | {o for h in trace.holders for o, _q in h.sent_to}
+    ``edges=False`` leaves the edges out (a page that shows holders need not name tens of thousands of events).
+    ``max_holders`` lists that many holder positions, those with goods still on hand first, and
+    ``holders_total`` says how many there are: a national trace has tens of thousands, and naming all of them
+    is what made an investigation's answer grow to gigabytes. ``leave_out_org`` leaves one organisation's own
+    positions out of the list and the total (the place being investigated)."""
+    listed: Sequence[HolderPosition] = trace.holders
+    if leave_out_org is not None:
+        listed = [h for h in listed if h.org_id != leave_out_org]
+    total = len(listed)
+    if max_holders is not None:
+        listed = heapq.nsmallest(max_holders, listed, key=_attention_order)
+    org_ids = {h.org_id for h in listed} | {o for h in listed for o, _q in h.sent_to}
     if edges:
         org_ids |= {o for e in trace.edges for o in (e.from_org_id, e.to_org_id) if o is not None}
     batches = _batches(session, trace.batches)
@@ -222,8 +241,9 @@ def describe_trace(session: Session, trace: Trace, direction: Direction, *, edge
                 "sent_to": [{"org": orgs[o], "quantity": q} for o, q in h.sent_to],
                 "path": [orgs[o]["name"] for o in paths.get((h.org_id, h.batch_id), ())],
             }
-            for h in trace.holders
+            for h in listed
         ],
+        "holders_total": total,
         "edges": [
             {
                 "from_org": orgs[e.from_org_id]["uscc"] if e.from_org_id is not None else None,
@@ -253,7 +273,18 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 @without_gc_pauses
-def describe_investigation(session: Session, investigation: Investigation, *, edges: bool = True) -> dict[str, Any]:
+def describe_investigation(
+    session: Session,
+    investigation: Investigation,
+    *,
+    edges: bool = True,
+    max_holders: int | None = None,
+    leave_out_self: bool = False,
+) -> dict[str, Any]:
+    """An investigation with names; ``edges``, ``max_holders`` as for :func:`describe_trace`, applied to both
+    traces. ``leave_out_self`` lists only the other holders (the place itself is the page's heading)."""
+    here = investigation.org_id if leave_out_self else None
+    bounds: dict[str, Any] = {"edges": edges, "max_holders": max_holders, "leave_out_org": here}
     orgs = _orgs(session, {investigation.org_id, *investigation.other_holders})
     batches = _batches(session, [p.batch_id for p in investigation.present])
     return {
@@ -273,10 +304,15 @@ def describe_investigation(session: Session, investigation: Investigation, *, ed
             }
             for p in investigation.present
         ],
-        "sources": describe_trace(session, investigation.sources, "back", edges=edges),
-        "spread": describe_trace(session, investigation.spread, "forward", edges=edges),
+        "sources": describe_trace(session, investigation.sources, "back", **bounds),
+        "spread": describe_trace(session, investigation.spread, "forward", **bounds),
         "other_holders": [orgs[o] for o in investigation.other_holders],
     }
+
+
+def _attention_order(holder: HolderPosition) -> tuple[int, int, int]:
+    """Those still holding the goods first (most units first), then in ledger order."""
+    return (-holder.on_hand, holder.batch_id, holder.org_id)
 
 
 def _orgs(session: Session, org_ids: Iterable[int]) -> dict[int, dict[str, Any]]:

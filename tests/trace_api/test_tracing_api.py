@@ -133,6 +133,31 @@ def test_investigation_at_the_shop_finds_the_batch_its_sources_and_other_holders
     assert {h["org"]["name"] for h in found["sources"]["holders"]} == {"进口商", "一级批发市场", "联华超市"}
 
 
+def test_an_investigation_lists_holders_with_goods_on_hand_first_up_to_the_limit_and_counts_all(
+    api: Api, net: dict[str, Any]
+) -> None:
+    now = datetime.now(UTC)
+    window = {"since": (now - timedelta(hours=1)).isoformat(), "until": (now + timedelta(minutes=1)).isoformat()}
+    place = {"org_uscc": net["shop"]["uscc"], **window}
+    headers = api.auth(api.regulator_token)
+
+    full = api.client.post("/api/v1/investigations", json={**place, "edges": True}, headers=headers).json()
+    capped = api.client.post("/api/v1/investigations", json={**place, "max_holders": 1}, headers=headers).json()
+
+    for trace in ("sources", "spread"):
+        everyone = full[trace]["holders"]
+        assert full[trace]["holders_total"] == len(everyone) > 1
+        assert full[trace]["edges"] != []
+        assert capped[trace]["edges"] == []  # edges only when asked for
+        most = max(everyone, key=lambda h: h["on_hand"])["on_hand"]
+        [listed] = capped[trace]["holders"]
+        assert (listed["on_hand"], capped[trace]["holders_total"]) == (most, len(everyone))
+    assert capped["other_holders"] == full["other_holders"]
+    too_many = api.client.post("/api/v1/investigations", json={**place, "max_holders": 0}, headers=headers)
+    assert too_many.status_code == 422
+    assert "max_holders" in too_many.text
+
+
 def test_investigation_before_anything_arrived_finds_nothing(api: Api, net: dict[str, Any]) -> None:
     now = datetime.now(UTC)
     body = {

@@ -61,7 +61,8 @@ def investigation_page(
         return _page(request, state, org, values, message=refused.message, status=refused.status_code)
     except errors.LotlineError as refused:
         return _page(request, state, org, values, message=forms.explain(refused, t), status=status_of(refused))
-    result = describe_investigation(session, found, edges=False)  # the graph reads the trace itself
+    # The graph reads the trace itself; the tables list the other holders most in need of a visit.
+    result = describe_investigation(session, found, edges=False, max_holders=ROWS_SHOWN, leave_out_self=True)
     names = {o["id"]: o["name"] for o in result["other_holders"]} | {found.org_id: result["org"]["name"]}
     for holder in result["spread"]["holders"]:
         names |= {o["id"]: o["name"] for o in (holder["org"], *(sent["org"] for sent in holder["sent_to"]))}

@@ -75,6 +75,7 @@ class TraceOut(Response):
     roots: list[int] = Field(description="the batches the trace starts from")
     batches: list[BatchRef]
     holders: list[HolderOut]
+    holders_total: int = Field(description="holder positions in the trace; an investigation may list fewer")
     edges: list[EdgeOut]
 
 
@@ -83,6 +84,14 @@ class InvestigationIn(Request):
     org_uscc: str | None = Field(default=None, description="or the whole organisation, by USCC")
     since: dt.datetime
     until: dt.datetime
+    max_holders: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="holder positions listed per trace, those with goods on hand first; holders_total counts all "
+        "(the batches at one stall can reach a million positions nationwide: trace a batch for its full list)",
+    )
+    edges: bool = Field(default=False, description="also list every trade edge of both traces (large)")
 
     @model_validator(mode="after")
     def _one_place(self) -> InvestigationIn:
@@ -153,7 +162,8 @@ def create_investigation(body: InvestigationIn, org: CurrentOrg, session: Sessio
         if org_id is None:
             raise errors.UnknownOrganisation(f"no organisation with USCC {body.org_uscc}", uscc=body.org_uscc)
     found = investigate(session, location_id=body.location_id, org_id=org_id, since=body.since, until=body.until)
-    return InvestigationOut.model_validate(describe_investigation(session, found))
+    described = describe_investigation(session, found, edges=body.edges, max_holders=body.max_holders)
+    return InvestigationOut.model_validate(described)
 
 
 def _link(gtin: str | None, lot: str | None, code: str | None) -> DigitalLink:
