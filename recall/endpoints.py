@@ -55,21 +55,24 @@ class AddressPolicy:
         return cls(parse_networks(settings.webhook_allowed_networks.split(",")))
 
     def permits(self, address: IPAddress) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-        return any(address in network for network in self.allowed_networks) or address.is_global
+        """Inside an allowed network, or a public unicast address that does not embed a private IPv4 one."""
+        if any(address in network for network in self.allowed_networks):
+            return True
+        if isinstance(address, ipaddress.IPv6Address) and any(address in net for net in _OPAQUE_TRANSLATORS):
+            return False  # reaches IPv4 through a translator whose target cannot be told here
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return self.permits(embedded)
+        return address.is_global and not (address.is_multicast or address.is_reserved or _site_local(address))
 
     def check_url(self, url: str) -> None:
-        """Refuse, as bad input, a URL whose host is a literal address or local name the policy does not allow."""
-        host = httpx.URL(url).host
-        if host.lower() in _LOCAL_NAMES:
-            literal: IPAddress = ipaddress.IPv4Address("127.0.0.1")
-        else:
-            try:
-                literal = ipaddress.ip_address(host)
-            except ValueError:
-                return  # a name: checked when it is resolved, at each delivery
-        if not self.permits(literal):
+        """Refuse, as bad input, a URL whose host is malformed, or a literal address or local name the policy does
+        not allow (a name is checked again, resolved, at every delivery)."""
+        host = _host_of(url)
+        literal = _literal(host)
+        if literal is None and host.rstrip(".").lower() in _LOCAL_NAMES:
+            literal = ipaddress.IPv4Address("127.0.0.1")
+        if literal is not None and not self.permits(literal):
             raise InvalidInput(
                 f"a webhook may not point at {host}: it is not a public address ({_HOW_TO_ALLOW})", url=url[:100]
             )
@@ -77,18 +80,20 @@ class AddressPolicy:
     def destinations(self, url: str) -> list[Destination]:
         """Resolve the URL's host and check every address it has: the request pinned to each, IPv4 first (many
         networks here still route IPv6 poorly); the sender tries the next when one does not connect."""
+        try:
+            host = _host_of(url)  # an internationalised name in its IDNA (punycode) form
+        except InvalidInput as error:  # stored before these checks existed
+            raise EndpointRefused(f"refused: {error.detail}") from error
         parsed = httpx.URL(url)
-        host = parsed.raw_host.decode("ascii")  # an internationalised name in its IDNA (punycode) form
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         addresses = _resolve(host, port)
         refused = [a for a in addresses if not self.permits(a)]
         if refused:
-            named = parsed.host if str(refused[0]) == host else f"{parsed.host} resolves to {refused[0]}, which"
-            raise EndpointRefused(
-                f"refused: {named} is not a public address ({_HOW_TO_ALLOW})",
-                host=parsed.host,
-                address=str(refused[0]),
+            # A name's address is not told: the message reaches the organisation, and would map our network.
+            what = (
+                f"{host} is not a public address" if _literal(host) else f"{parsed.host} resolves to a private address"
             )
+            raise EndpointRefused(f"refused: {what} ({_HOW_TO_ALLOW})", host=parsed.host, address=str(refused[0]))
         return [
             Destination(
                 url=parsed.copy_with(host=str(address)),
@@ -112,17 +117,68 @@ def parse_networks(texts: Iterable[str]) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
-def _resolve(host: str, port: int) -> list[IPAddress]:
+def _host_of(url: str) -> str:
+    """The URL's host in ASCII (IDNA), refused as bad input when it could never be resolved."""
     try:
-        return [ipaddress.ip_address(host)]
+        host = httpx.URL(url).raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError) as error:
+        raise InvalidInput(f"the webhook URL is not valid: {error}", url=url[:100]) from error
+    labels = host.rstrip(".").split(".")
+    if _literal(host) is None and (not host or any(not 0 < len(label) <= 63 for label in labels)):
+        raise InvalidInput(f"the webhook URL's host {host!r} is not a valid host name", url=url[:100])
+    return host
+
+
+def _literal(host: str) -> IPAddress | None:
+    """The address a host names literally, in any form the resolver accepts ("127.1", "2130706433", "0x7f.1")."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         pass
     try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+_NAT64: Final = ipaddress.IPv6Network("64:ff9b::/96")
+_SIX_TO_FOUR: Final = ipaddress.IPv6Network("2002::/16")
+_OPAQUE_TRANSLATORS: Final = (
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated)
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # SIIT
+    ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use NAT64
+)
+_MORE_PRIVATE: Final = (ipaddress.IPv4Network("192.0.0.0/24"), ipaddress.IPv6Network("fec0::/10"))
+
+
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, NAT64, 6to4): Python 3.11's ``is_global`` counts several
+    of these as public whatever IPv4 address they reach."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _SIX_TO_FOUR:
+        return address.sixtofour
+    return None
+
+
+def _site_local(address: IPAddress) -> bool:
+    return any(address.version == network.version and address in network for network in _MORE_PRIVATE)
+
+
+def _resolve(host: str, port: int) -> list[IPAddress]:
+    literal = _literal(host)
+    if literal is not None:
+        return [literal]
+    try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as error:
-        raise EndpointRefused(f"{host} does not resolve: {error}", host=host) from error
+    except (OSError, UnicodeError) as error:
+        raise EndpointRefused(f"refused: {host} does not resolve ({error})", host=host) from error
     # Scope ids ("fe80::1%eth0") are dropped: such link-local addresses are refused anyway.
     unique = dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in answers)
     if not unique:
-        raise EndpointRefused(f"{host} has no address", host=host)
+        raise EndpointRefused(f"refused: {host} has no address", host=host)
     return list(unique)

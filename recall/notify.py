@@ -275,7 +275,7 @@ def _post(
                 extensions=extensions,
             ) as reply:
                 code = reply.status_code
-        except httpx.ConnectError as exc:  # nothing was sent: the next address may answer
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent: the next address may answer
             error = f"{type(exc).__name__}: {exc}"[:500]
             continue
         except httpx.HTTPError as exc:

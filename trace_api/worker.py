@@ -134,7 +134,9 @@ def sweep_code_runs() -> int:
 @celery_app.task(name="lotline.deliver_webhooks")
 def deliver_webhooks() -> int:
     """Send due recall notifications; failed ones come due again on their backoff schedule."""
-    with httpx.Client(timeout=10, follow_redirects=False) as transport:
+    # No proxy from the environment: a proxy would connect by the pinned address and present it as the TLS name,
+    # failing every https delivery (recall/endpoints.py pins each request to the address it checked).
+    with httpx.Client(timeout=10, follow_redirects=False, trust_env=False) as transport:
         state = context().state
         policy = AddressPolicy.from_settings(state.settings)
         counts = deliver_pending(state.sessions, transport=transport, vault=state.signer.vault, policy=policy)

@@ -284,3 +284,23 @@ def test_a_webhook_named_by_host_is_sent_to_the_address_that_was_checked_with_it
     assert message.headers["host"] == by_name.split("/")[2]
     assert message.headers["connection"] == "close"
     assert delivery_of(db, net.retailer).url == by_name
+
+
+def test_a_stored_url_that_cannot_resolve_is_retried_with_its_reason_and_holds_up_no_other_message(
+    session_factory: sessionmaker[Session], db: Session, traded: Traded, receiver: Receiver, http: httpx.Client
+) -> None:
+    net = traded.net
+    subscribe(db, traded, net.retailer, receiver.url)
+    subscribe(db, traded, net.wholesaler, receiver.url)
+    net.retailer.webhook_url = f"https://{'a' * 64}.example.cn/hooks"  # saved before URLs were checked
+    db.commit()
+    open_recall(db, traded)
+
+    counts = notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK)
+
+    assert counts == notify.DeliveryCounts(delivered=1, retrying=1)
+    refused = delivery_of(db, net.retailer)
+    assert (refused.status, refused.attempts) == (DeliveryStatus.PENDING, 1)
+    assert refused.last_error is not None
+    assert refused.last_error.startswith("refused: the webhook URL's host")
+    assert [m.json["type"] for m in receiver.delivered()] == ["recall.opened"]
