@@ -9,7 +9,8 @@ receivers on a private network or a VPN, common for enterprise systems here).
 The check runs twice. When the URL is set, a literal address or ``localhost`` outside the policy is refused at
 once, so the organisation learns it then. At delivery the host is resolved, every address it resolves to must be
 allowed, and the request goes to the address that was checked (the ``Host`` header and TLS server name keep the
-original host), so a DNS answer that changes between the check and the connection cannot redirect it.
+original host), so a DNS answer that changes between the check and the connection cannot redirect it. An IPv6
+address that reaches IPv4 through a translator (mapped, NAT64, 6to4) is judged by the IPv4 address it reaches.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class AddressPolicy:
         embedded = _embedded_ipv4(address)
         if embedded is not None:
             return self.permits(embedded)
-        return address.is_global and not (address.is_multicast or address.is_reserved or _site_local(address))
+        unusual = address.is_multicast or address.is_reserved or _private_beyond_stdlib(address)
+        return address.is_global and not unusual
 
     def check_url(self, url: str) -> None:
         """Refuse, as bad input, a URL whose host is malformed, or a literal address or local name the policy does
@@ -90,9 +92,8 @@ class AddressPolicy:
         refused = [a for a in addresses if not self.permits(a)]
         if refused:
             # A name's address is not told: the message reaches the organisation, and would map our network.
-            what = (
-                f"{host} is not a public address" if _literal(host) else f"{parsed.host} resolves to a private address"
-            )
+            literal = _literal(host) is not None
+            what = f"{host} is not a public address" if literal else f"{parsed.host} resolves to a private address"
             raise EndpointRefused(f"refused: {what} ({_HOW_TO_ALLOW})", host=parsed.host, address=str(refused[0]))
         return [
             Destination(
@@ -165,7 +166,8 @@ def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
     return None
 
 
-def _site_local(address: IPAddress) -> bool:
+def _private_beyond_stdlib(address: IPAddress) -> bool:
+    """Ranges Python 3.11 leaves out of ``is_private``: IETF protocol assignments and IPv6 site-local."""
     return any(address.version == network.version and address in network for network in _MORE_PRIVATE)
 
 
