@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -35,6 +36,8 @@ from ledger.errors import InvalidInput
 from ledger.keys import KeyVault
 from ledger.models import DeliveryStatus, Organisation, Recall, RecallStatus, WebhookDelivery, utcnow
 from recall.endpoints import AddressPolicy, EndpointRefused
+
+logger = logging.getLogger(__name__)
 
 SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - a public marker, not a secret
 # After the n-th failed attempt the next one waits BACKOFF[n-1]; after the last, the delivery is given up.
@@ -203,7 +206,11 @@ def deliver_pending(
             continue
         timestamp = int(time.time())
         signature = sign(claimed.secret, timestamp, claimed.delivery_id, claimed.body)
-        status_code, error = _post(transport, policy, claimed, timestamp, signature)
+        try:
+            status_code, error = _post(transport, policy, claimed, timestamp, signature)
+        except Exception as exc:  # a bug costs this message an attempt; it must not hold up every message after it
+            logger.exception("webhook delivery %s failed unexpectedly", claimed.delivery_id)
+            status_code, error = None, f"internal error: {type(exc).__name__}"
         outcomes.append(_record(session_factory, delivery_id, claimed.url, signature, status_code, error, now))
     return DeliveryCounts(
         delivered=outcomes.count(DeliveryStatus.DELIVERED),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -304,3 +305,36 @@ def test_a_stored_url_that_cannot_resolve_is_retried_with_its_reason_and_holds_u
     assert refused.last_error is not None
     assert refused.last_error.startswith("refused: the webhook URL's host")
     assert [m.json["type"] for m in receiver.delivered()] == ["recall.opened"]
+
+
+def test_an_unexpected_failure_costs_that_message_an_attempt_and_the_others_still_go(
+    session_factory: sessionmaker[Session],
+    db: Session,
+    traded: Traded,
+    receiver: Receiver,
+    http: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    net = traded.net
+    subscribe(db, traded, net.retailer, receiver.url + "?broken")
+    subscribe(db, traded, net.wholesaler, receiver.url)
+    open_recall(db, traded)
+    real_post = notify._post
+
+    def post_with_a_bug(transport: httpx.Client, policy: AddressPolicy, claimed: Any, *rest: Any) -> Any:
+        if claimed.url.endswith("?broken"):
+            raise RuntimeError("a bug in the sender")
+        return real_post(transport, policy, claimed, *rest)
+
+    monkeypatch.setattr(notify, "_post", post_with_a_bug)
+
+    counts = notify.deliver_pending(session_factory, transport=http, vault=net.signer.vault, policy=LOOPBACK)
+
+    assert counts == notify.DeliveryCounts(delivered=1, retrying=1)
+    broken = delivery_of(db, net.retailer)
+    assert (broken.status, broken.attempts, broken.last_error) == (
+        DeliveryStatus.PENDING,
+        1,
+        "internal error: RuntimeError",
+    )
+    assert len(receiver.delivered()) == 1
