@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import statistics
 import sys
@@ -183,7 +184,8 @@ def measure_investigation(sessions: sessionmaker[Session], batch_id: int, repeat
     print(
         f"investigation at organisation {org_id} over 30 days: {len(found.present)} batches present, "
         f"{len(found.spread.holders):,} holder positions downstream, {len(found.sources.holders):,} upstream; "
-        f"p50 {statistics.median(samples):.0f} ms, max {max(samples):.0f} ms ({repeats} runs)"
+        f"p50 {statistics.median(samples):.0f} ms, max {max(samples):.0f} ms ({repeats} runs); "
+        f"this process's peak memory so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"
     )
 
 
