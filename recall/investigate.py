@@ -211,14 +211,16 @@ def describe_trace(
     total = len(listed)
     if max_holders is not None:
         listed = heapq.nsmallest(max_holders, listed, key=_attention_order)
+    wanted = {(h.org_id, h.batch_id) for h in listed}
+    paths = {(p.org_id, p.batch_id): p.org_ids for p in trace.paths if (p.org_id, p.batch_id) in wanted}
     org_ids = {h.org_id for h in listed} | {o for h in listed for o, _q in h.sent_to}
+    org_ids |= {o for chain in paths.values() for o in chain}  # the hands each listed holder's goods went through
     if edges:
         org_ids |= {o for e in trace.edges for o in (e.from_org_id, e.to_org_id) if o is not None}
     batches = _batches(session, trace.batches)
     org_ids |= {b["registrant_org_id"] for b in batches.values()}
     orgs = _orgs(session, org_ids)
     event_ids = _event_ids(session, {e.event_seq for e in trace.edges}) if edges else {}
-    paths = {(p.org_id, p.batch_id): p.org_ids for p in trace.paths}
     return {
         "direction": direction,
         "roots": list(trace.roots),

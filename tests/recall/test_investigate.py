@@ -12,7 +12,7 @@ from ledger.errors import InvalidInput, NotFound
 from ledger.goods import BatchLine, Goods
 from ledger.models import Location, Organisation
 from ledger.registry import create_location, register_batch
-from recall.investigate import format_report, investigate, trace_report
+from recall.investigate import describe_investigation, format_report, investigate, trace_report
 from tests.ledger.network import COLD_ATTRS, Network, build_network
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
@@ -126,3 +126,18 @@ def test_a_trace_report_names_every_holder_and_reads_as_text(db: Session, net: N
     text = format_report(report)
     assert f"{net.importer.name} ({net.importer.uscc}) lot {net.beef.lot}: received 100" in text
     assert f"shipped 30 → {net.wholesaler.name} 30" in text
+
+
+def test_a_capped_description_names_every_hand_on_a_listed_holders_path(db: Session, net: Network) -> None:
+    # importer → wholesaler → retailer; the retailer holds the most, so it alone is listed, and its path runs
+    # through the wholesaler, which is neither listed nor anyone's onward shipment in the list.
+    move(db, net, net.importer, net.wholesaler, 60, at=0)
+    move(db, net, net.wholesaler, net.retailer, 50, at=2)
+    found = investigate(db, org_id=net.retailer.id, since=hours(2), until=hours(4))
+
+    described = describe_investigation(db, found, edges=False, max_holders=1, leave_out_self=False)
+
+    [listed] = described["spread"]["holders"]
+    assert (listed["org"]["id"], listed["on_hand"]) == (net.retailer.id, 50)
+    assert listed["path"] == [net.importer.name, net.wholesaler.name, net.retailer.name]
+    assert described["spread"]["holders_total"] == len(found.spread.holders) == 3
