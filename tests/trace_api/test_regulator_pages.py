@@ -221,6 +221,29 @@ def test_the_investigation_page_finds_the_batch_its_sources_and_other_holders(ap
     assert unknown.status_code in (404, 422)
 
 
+def test_the_investigation_graph_names_a_consignee_whose_goods_are_still_on_the_way(
+    api: Api, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(investigation_pages, "ROWS_SHOWN", 1)  # its shipper is not among the holders listed
+    restaurant, _token = api.org("西湖饭店", "retailer")
+    line = {"gtin": net["gtin"], "lot": "BR2026A", "quantity": 2}
+    shipped = api.client.post(
+        "/api/v1/scans",
+        json={"action": "ship", "to_org": restaurant["uscc"], "lines": [line]},
+        headers=api.auth(net["mkt"]),
+    )
+    assert shipped.status_code == 201, shipped.text
+    sign_in(api, api.regulator_token)
+    now = datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+    window = {"since": (now - timedelta(hours=1)).isoformat(), "until": (now + timedelta(minutes=5)).isoformat()}
+
+    found = api.client.get("/app/investigations", params={"place": net["shop"]["uscc"], **window}, headers=HTML)
+
+    box = re.search(rf'<g class="holder holder-\w+" data-org-id="{restaurant["id"]}".*?</g>', found.text, re.S)
+    assert box is not None, "the consignee is not drawn"
+    assert "西湖饭店" in box[0]
+
+
 def test_exports_are_downloaded_from_the_page_by_regulators_only(api: Api, net: dict[str, Any]) -> None:
     sign_in(api, api.regulator_token)
     recall_path = open_through_form(api, f"{net['gtin']} BR2026A").headers["location"]

@@ -64,8 +64,11 @@ def investigation_page(
     # The graph reads the trace itself; the tables list the other holders most in need of a visit.
     result = describe_investigation(session, found, edges=False, max_holders=ROWS_SHOWN, leave_out_self=True)
     names = {o["id"]: o["name"] for o in result["other_holders"]} | {found.org_id: result["org"]["name"]}
-    for holder in result["spread"]["holders"]:
-        names |= {o["id"]: o["name"] for o in (holder["org"], *(sent["org"] for sent in holder["sent_to"]))}
+    # Consignees with goods still in transit hold nothing yet: the graph draws them, the holder list has no name.
+    in_transit = {e.to_org_id for e in found.spread.edges if e.to_org_id is not None} - names.keys()
+    if in_transit:
+        query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(in_transit))
+        names |= dict(session.execute(query).tuples().all())
     graph = holder_graph(found.spread, names, {found.org_id: "here"}, default="holder") if found.present else None
     return _page(request, state, org, values, result=result, graph=graph)
 
