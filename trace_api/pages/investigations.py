@@ -68,7 +68,7 @@ def investigation_page(
     in_transit = {e.to_org_id for e in found.spread.edges if e.to_org_id is not None} - names.keys()
     if in_transit:
         query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(in_transit))
-        names |= dict(session.execute(query).tuples().all())
+        names |= dict(session.execute(query).all())
     graph = holder_graph(found.spread, names, {found.org_id: "here"}, default="holder") if found.present else None
     return _page(request, state, org, values, result=result, graph=graph)
 
