@@ -9,6 +9,7 @@ so a deployment cannot silently run with a key that is printed in this file.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,9 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.errors import InvalidInput
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 PLACEHOLDER_SECRET = "dev-only-change-me"  # noqa: S105 - the value refused outside development
 
 
@@ -55,13 +59,10 @@ class Settings(BaseSettings):
     @field_validator("webhook_allowed_networks")
     @classmethod
     def _networks_parse(cls, value: str) -> str:
-        for entry in filter(None, (part.strip() for part in value.split(","))):
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError as error:
-                raise ValueError(
-                    f"LOTLINE_WEBHOOK_ALLOWED_NETWORKS: {entry!r} is not a CIDR network: {error}"
-                ) from error
+        try:
+            parse_networks(value.split(","))
+        except InvalidInput as error:
+            raise ValueError(f"LOTLINE_WEBHOOK_ALLOWED_NETWORKS: {error.detail}") from error
         return value
 
     @model_validator(mode="after")
@@ -91,6 +92,20 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+
+def parse_networks(texts: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """``"10.0.0.0/8, 127.0.0.1"`` → networks (``LOTLINE_WEBHOOK_ALLOWED_NETWORKS``, and
+    :class:`recall.endpoints.AddressPolicy`); a malformed entry is refused with its text."""
+    networks = []
+    for text in (t.strip() for t in texts):
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError as error:
+            raise InvalidInput(f"{text!r} is not an IP network (CIDR such as 10.0.0.0/8): {error}") from error
+    return tuple(networks)
 
 
 @lru_cache(maxsize=1)

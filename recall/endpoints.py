@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
 import httpx
 
 from ledger.errors import InvalidInput, LotlineError
-from ledger.settings import Settings
+from ledger.settings import IPNetwork, Settings, parse_networks
+
+__all__ = ["AddressPolicy", "Destination", "EndpointRefused", "parse_networks"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _LOCAL_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 _HOW_TO_ALLOW: Final = "a deployment lets webhooks reach private networks with LOTLINE_WEBHOOK_ALLOWED_NETWORKS"
 
@@ -103,19 +103,6 @@ class AddressPolicy:
             )
             for address in sorted(addresses, key=lambda a: a.version)
         ]
-
-
-def parse_networks(texts: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """``"10.0.0.0/8, 127.0.0.1"`` → networks; a malformed entry is refused with its text."""
-    networks = []
-    for text in (t.strip() for t in texts):
-        if not text:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(text, strict=False))
-        except ValueError as error:
-            raise InvalidInput(f"{text!r} is not an IP network (CIDR such as 10.0.0.0/8): {error}") from error
-    return tuple(networks)
 
 
 def _host_of(url: str) -> str:

@@ -108,7 +108,7 @@ def test_delivery_refuses_a_name_that_resolves_to_a_private_address_or_not_at_al
 def test_a_malformed_network_is_refused_in_the_policy_and_in_the_settings() -> None:
     with pytest.raises(InvalidInput, match=re.escape("'10.0.0.0/33' is not an IP network")):
         parse_networks(["10.0.0.0/33"])
-    named = re.escape("LOTLINE_WEBHOOK_ALLOWED_NETWORKS: 'intranet' is not a CIDR network")
+    named = re.escape("LOTLINE_WEBHOOK_ALLOWED_NETWORKS: 'intranet' is not an IP network")
     with pytest.raises(ValidationError, match=named):
         Settings(environment=Environment.DEVELOPMENT, webhook_allowed_networks="10.0.0.0/8,intranet")
     settings = Settings(environment=Environment.DEVELOPMENT, webhook_allowed_networks="10.0.0.0/8, 127.0.0.1")
