@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import epcis, terms
-from ledger.errors import AlreadyExists, InvalidInput, NotAuthenticated, UnknownProduct
+from ledger.errors import AlreadyExists, InvalidInput, NotAuthenticated, UnknownOrganisation, UnknownProduct
 from ledger.identifiers import make_gtin, normalize_gln, normalize_gtin, validate_lot, validate_uscc
 from ledger.keys import KeyVault, address_of, generate_private_key, hash_token, new_token
 from ledger.merkle import batch_key
@@ -128,6 +128,15 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
     org = session.get(Organisation, row.org_id)
     if org is None:
         raise NotAuthenticated("token's organisation no longer exists")
+    return org
+
+
+def organisation_by_uscc(session: Session, uscc: str) -> Organisation:
+    """The organisation registered under a 统一社会信用代码; a malformed code or an unknown one is refused by name."""
+    uscc = validate_uscc(uscc)
+    org = session.scalar(select(Organisation).where(Organisation.uscc == uscc))
+    if org is None:
+        raise UnknownOrganisation(f"no organisation with USCC {uscc} is registered", uscc=uscc)
     return org
 
 
