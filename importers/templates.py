@@ -74,7 +74,7 @@ class Template:
         return next(c for c in self.columns if c.key == key)
 
 
-GTIN = Column("gtin", "商品条码", "GTIN", Kind.GTIN, "06970001000012", "GTIN-8/12/13/14，校验位须正确；商品须已登记")
+GTIN = Column("gtin", "商品条码", "GTIN", Kind.GTIN, "06970001000016", "GTIN-8/12/13/14，校验位须正确；商品须已登记")
 LOT = Column(
     "lot", "批号", "Lot", Kind.LOT, "BR2026A01", "GS1 AI 10：最多20个字符，不含空格和汉字", 20, ("批次号", "生产批号")
 )
