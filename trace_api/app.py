@@ -1,4 +1,8 @@
-"""The FastAPI application: ``create_app()`` builds it from settings; uvicorn serves ``trace_api.app:app``."""
+"""The FastAPI application: ``create_app()`` builds it from settings (``uvicorn --factory trace_api.app:create_app``).
+
+Each feature folder hands over its router (and its pages' router); the shared ``web`` package maps refusals to
+HTTP. Background work leaves through the task port on the app state, Celery's unless the caller gives another.
+"""
 
 from __future__ import annotations
 
@@ -8,70 +12,60 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ledger.db import make_engine, make_session_factory
-from ledger.keys import KeyVault
-from ledger.migrate import upgrade_to_head
-from ledger.recorder import Signer
+from ledger import errors
 from ledger.settings import Settings, get_settings
-from ledger.signing import SigningDomain
-from trace_api import errors, pages
-from trace_api.deps import AppState
-from trace_api.routes import (
-    batches,
-    codes,
-    epcis,
-    imports,
-    labels,
-    orgs,
-    products,
-    recalls,
-    resolver,
-    scans,
-    trace,
-    tracing,
-    verify,
-)
+from trace_api.batches import pages as batch_pages
+from trace_api.batches import routes as batches
+from trace_api.codes import routes as codes
+from trace_api.consumer import routes as consumer
+from trace_api.epcis import routes as epcis
+from trace_api.imports import routes as imports
+from trace_api.investigations import pages as investigation_pages
+from trace_api.investigations import routes as investigations
+from trace_api.labels import routes as labels
+from trace_api.orgs import routes as orgs
+from trace_api.products import routes as products
+from trace_api.recalls import pages as recall_pages
+from trace_api.recalls import routes as recalls
+from trace_api.scans import routes as scans
+from trace_api.state import build_state
+from trace_api.tasks import TaskQueue
+from trace_api.tracing import routes as tracing
+from trace_api.verify import routes as verify
+from trace_api.web import errors as web_errors
+from trace_api.web import signin
+from trace_api.web.auth import LoginRequired, login_required
+from trace_api.web.render import STATIC_DIR, STATIC_URL, Assets
+from trace_api.worker.queue import CeleryQueue, create_celery
 
 DESCRIPTION = """lotline's JSON API. Every write needs an organisation's bearer token; scans and batch
 registrations also need an `Idempotency-Key`. Refusals are `{"error": <reason>, "detail": <sentence>}`."""
 
 
-def build_state(settings: Settings) -> AppState:
-    upgrade_to_head(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    # Events are signed for this network (its chain id); the domain does not name the contract, so signatures
-    # made before the first deployment stay valid after it.
-    signer = Signer(
-        vault=KeyVault(settings.secret_key),
-        domain=SigningDomain(chain_id=settings.chain_id),
-        ttl_seconds=settings.signature_ttl_seconds,
-    )
-    readers = make_session_factory(make_engine(settings.resolved_database_url, for_writing=False))
-    return AppState(
-        settings=settings, engine=engine, sessions=make_session_factory(engine), signer=signer, readers=readers
-    )
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.lotline = build_state(settings)
+        app.state.lotline = build_state(settings, tasks or CeleryQueue(create_celery(settings)))
         # Everything built so far (the libraries' modules, the app, its state) lives as long as the process: out
         # of the collector's sight it is not rescanned by every full collection, which a request building a few
         # thousand objects (a national recall's holders) sets off. Measured on a 3,150-holder recall page:
         # 1.2 s before, 0.25 s after.
         gc.freeze()
         yield
-        app.state.lotline.engine.dispose()
-        app.state.lotline.readers.kw["bind"].dispose()
+        app.state.lotline.close()
 
     app = FastAPI(title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    errors.install(app)
-    # tracing before trace: /trace/forward and /trace/back must match before /trace/{code:path}.
-    routers = (orgs, products, batches, codes, labels, imports, scans, tracing, trace, recalls, verify, epcis, resolver)
-    for module in routers:
-        app.include_router(module.router)
-    pages.install(app)  # after errors.install: pages hand API refusals back to the JSON handler
+    web_errors.install(app)
+    api = (orgs, products, batches, codes, labels, imports, scans, tracing, investigations, recalls, verify, epcis)
+    pages = (consumer, signin, batch_pages, recall_pages, investigation_pages)
+    for feature in (*api, *pages):
+        app.include_router(feature.router)
+    # Registered on these classes, they run instead of the JSON handler for LotlineError: a browser that scans a
+    # forged code gets a page, and a page asked for without a session sends the browser to sign in.
+    app.add_exception_handler(errors.UnknownCode, consumer.code_refused)
+    app.add_exception_handler(errors.InvalidIdentifier, consumer.code_refused)
+    app.add_exception_handler(LoginRequired, login_required)
+    app.mount(STATIC_URL, Assets(directory=STATIC_DIR), name="pages-static")
     return app

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,28 +15,9 @@ from ledger.keys import KeyVault
 from ledger.models import Role
 from ledger.registry import create_organisation
 from ledger.settings import Environment, Settings
+from tests.trace_api.client import SECRET, Api
+from tests.trace_api.network import build_traced_network
 from trace_api.app import create_app
-
-SECRET = "test-secret-key-that-is-long-enough-0123456789"
-
-
-@dataclass
-class Api:
-    client: TestClient
-    regulator_token: str
-    counter: int = 100
-
-    def auth(self, token: str, key: str | None = None) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {token}"}
-        headers["Idempotency-Key"] = key or uuid.uuid4().hex
-        return headers
-
-    def org(self, name: str, *roles: str) -> tuple[dict[str, object], str]:
-        self.counter += 1
-        body = {"name": name, "uscc": make_uscc(f"91330100MA2{self.counter:06d}"), "roles": list(roles)}
-        reply = self.client.post("/api/v1/orgs", json=body, headers=self.auth(self.regulator_token))
-        assert reply.status_code == 201, reply.text
-        return reply.json()["org"], reply.json()["token"]
 
 
 @pytest.fixture
@@ -64,3 +44,9 @@ def api(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[
         session.commit()
     with TestClient(create_app(settings)) as client:
         yield Api(client, token)
+
+
+@pytest.fixture
+def net(api: Api) -> dict[str, Any]:
+    """importer → market → shop → market (a return), and a transformation at the market: see build_traced_network."""
+    return build_traced_network(api)

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.models import Organisation, utcnow
 from ledger.registry import issue_token
-from tests.trace_api.conftest import Api
-from tests.trace_api.test_documents_api import PDF
-from tests.trace_api.test_scans_api import setup_chain
+from tests.trace_api.batches.test_documents_api import PDF
+from tests.trace_api.client import Api
+from tests.trace_api.network import setup_chain
 
 
 def test_every_object_endpoint_refuses_another_organisations_token(api: Api) -> None:

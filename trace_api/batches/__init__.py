@@ -1,0 +1,1 @@
+"""Batches: registration (API and form), the list and one batch (API and pages), and their documents."""

@@ -1,1 +1,0 @@
-"""One module per resource; routes parse, call a service, return."""

@@ -1,0 +1,1 @@
+"""Trade scans: ship, receive, sell, administer, destroy, inspect, pack, unpack and transform, one or a list."""

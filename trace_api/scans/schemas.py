@@ -1,0 +1,77 @@
+"""Trade scans over the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field, model_validator
+
+from ledger.policy import TradeAction
+from trace_api.web.schemas import Request, Response
+
+
+class BatchQuantity(Request):
+    gtin: str
+    lot: str
+    quantity: int = Field(gt=0, strict=True, description="whole units of the product")
+
+
+class TransformOutput(Request):
+    gtin: str
+    lot: str
+    quantity: int = Field(gt=0, strict=True)
+
+
+class Scan(Request):
+    """One trade scan. Goods are named by code (any form a scanner reads: Digital Link, GS1 element string,
+    EPC URN) and/or by batch and quantity."""
+
+    action: TradeAction
+    codes: list[str] = Field(default_factory=list, max_length=10_000)
+    lines: list[BatchQuantity] = Field(default_factory=list, max_length=1_000)
+    to_org: str | None = Field(default=None, description="ship: the receiver's USCC")
+    shipment_id: int | None = Field(default=None, description="receive: the shipment being received")
+    sscc: str | None = Field(default=None, description="pack/unpack: the case or pallet")
+    passed: bool | None = Field(default=None, description="inspect: the result")
+    reason: str | None = Field(default=None, max_length=500)
+    output: TransformOutput | None = None
+    location_id: int | None = None
+    event_time: dt.datetime | None = Field(default=None, description="when it happened (offline scans); default now")
+
+    @model_validator(mode="after")
+    def _fits_action(self) -> Scan:
+        needs = {
+            TradeAction.SHIP: ("to_org", self.to_org),
+            TradeAction.RECEIVE: ("shipment_id", self.shipment_id),
+            TradeAction.PACK: ("sscc", self.sscc),
+            TradeAction.UNPACK: ("sscc", self.sscc),
+            TradeAction.INSPECT: ("passed", self.passed),
+            TradeAction.TRANSFORM: ("output", self.output),
+        }
+        if self.action in needs and needs[self.action][1] is None:
+            raise ValueError(f"{self.action.value} needs {needs[self.action][0]}")
+        goods_optional = (TradeAction.RECEIVE, TradeAction.UNPACK)
+        if self.action not in goods_optional and not self.codes and not self.lines:
+            raise ValueError(f"{self.action.value} needs codes or lines naming the goods")
+        if self.event_time is not None:
+            if self.event_time.tzinfo is None:
+                raise ValueError("event_time needs a time zone offset")
+            if self.event_time > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
+                raise ValueError("event_time is in the future")
+        return self
+
+
+class ScanList(Request):
+    scans: list[Scan] = Field(min_length=1, max_length=500)
+
+
+class ScanResult(Response):
+    action: TradeAction
+    event_id: str = Field(description="the CBV 2.0 event hash")
+    shipment_id: int | None = None
+    output_batch_id: int | None = None
+    anchoring: str = Field(description="pending until the event is in an anchored Merkle root, then anchored")
+
+
+class ScanResults(Response):
+    results: list[ScanResult]

@@ -1,0 +1,1 @@
+"""Proof of one event, checked against the chain live: what a consumer's "anchored" badge links to."""

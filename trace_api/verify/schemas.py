@@ -1,0 +1,49 @@
+"""An event's proof over the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from trace_api.web.schemas import Response
+
+
+class SignatureOut(Response):
+    signer: str = Field(description="the address that signed the event's EIP-712 digest")
+    nonce: int
+    deadline: int
+    signature: str
+    organisation: str | None
+
+
+class AnchorOut(Response):
+    merkle_root: str
+    merkle_index: int | None
+    merkle_proof: list[str]
+    tx_hash: str | None
+    block_number: int | None
+    chain_id: int | None
+    contract: str | None
+    proof_valid_offline: bool = Field(description="the Merkle proof recomputed here leads to the anchored root")
+
+
+class ChainVerdict(Response):
+    root_block: int = Field(description="the block the Merkle root was anchored in, as the contract records it")
+    event_total: int
+    verified: bool = Field(description="the contract's own check of the Merkle proof")
+
+
+class ChainUnreachable(Response):
+    error: str
+
+
+class EventProof(Response):
+    event_id: str
+    event: dict[str, Any] = Field(description="the EPCIS 2.0 event as stored")
+    recomputed_hash: str
+    hash_matches: bool
+    signature: SignatureOut
+    anchor: AnchorOut | None = Field(description="none until the event is in a confirmed anchor")
+    on_chain: ChainVerdict | ChainUnreachable | None = Field(description="none when there is no chain to ask")
+    status: Literal["pending", "anchored", "verified", "mismatch"]

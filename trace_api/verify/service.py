@@ -1,0 +1,72 @@
+"""Proof of one event: its hash recomputed, its signature, its Merkle proof, and the contract's own verdict."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chain.client import ChainClient, ChainUnavailable
+from ledger import errors
+from ledger.event_hash import event_hash, hash_digest
+from ledger.merkle import verify_proof
+from ledger.models import Anchor, AnchorStatus, Event, Organisation
+from trace_api.verify.schemas import AnchorOut, ChainUnreachable, ChainVerdict, EventProof, SignatureOut
+
+
+def event_proof(session: Session, client: ChainClient | None, event_id: str) -> EventProof:
+    """``status``: pending until the event is in a confirmed anchor, then anchored; verified or mismatch once
+    the contract (when there is one to ask) has checked the proof."""
+    event = session.scalar(select(Event).where(Event.event_id == event_id))
+    if event is None:
+        raise errors.UnknownEvent(f"no event {event_id}", event_id=event_id)
+    recomputed = event_hash({k: v for k, v in event.document.items() if k != "eventID"})
+    author = session.get(Organisation, event.org_id)
+    proof = EventProof(
+        event_id=event.event_id,
+        event=event.document,
+        recomputed_hash=recomputed,
+        hash_matches=recomputed == event.event_id,
+        signature=SignatureOut(
+            signer=event.signer,
+            nonce=event.nonce,
+            deadline=event.deadline,
+            signature=event.signature,
+            organisation=author.name if author else None,
+        ),
+        anchor=None,
+        on_chain=None,
+        status="pending",
+    )
+    anchor = session.get(Anchor, event.anchor_id) if event.anchor_id is not None else None
+    if anchor is None or anchor.status is not AnchorStatus.CONFIRMED or event.merkle_proof is None:
+        return proof
+    return _checked(proof, event, anchor, client)
+
+
+def _checked(proof: EventProof, event: Event, anchor: Anchor, client: ChainClient | None) -> EventProof:
+    assert event.merkle_proof is not None
+    digest = hash_digest(event.event_id)
+    path = [bytes.fromhex(p.removeprefix("0x")) for p in event.merkle_proof]
+    root = bytes.fromhex(anchor.merkle_root.removeprefix("0x"))
+    proof.anchor = AnchorOut(
+        merkle_root=anchor.merkle_root,
+        merkle_index=event.merkle_index,
+        merkle_proof=event.merkle_proof,
+        tx_hash=anchor.tx_hash,
+        block_number=anchor.block_number,
+        chain_id=anchor.chain_id,
+        contract=anchor.contract_address,
+        proof_valid_offline=verify_proof(digest, path, root),
+    )
+    proof.status = "anchored"
+    if client is None:
+        return proof
+    try:
+        record = client.root_record(root)
+        verified = client.verify_event(digest, path, root)
+    except ChainUnavailable as error:
+        proof.on_chain = ChainUnreachable(error=error.detail)
+        return proof
+    proof.on_chain = ChainVerdict(root_block=record.block_number, event_total=record.event_total, verified=verified)
+    proof.status = "verified" if verified and proof.hash_matches else "mismatch"
+    return proof

@@ -1,0 +1,69 @@
+"""Request dependencies as ``Annotated`` aliases: the app state, the session, the calling organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from ledger.errors import NotAuthenticated, RoleRequired
+from ledger.models import Organisation, Role
+from ledger.registry import authenticate
+from trace_api.state import AppState
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.lotline
+    return state
+
+
+def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
+    """One unit of work per request: the route's service calls run in it, and it commits when they succeed."""
+    session = state.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_read_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
+    """For requests that only read (consumer pages, traces, proofs): never takes SQLite's write lock."""
+    session = state.readers()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+_bearer = HTTPBearer(auto_error=False, description="an organisation's API token")
+
+
+def get_current_org(
+    session: Annotated[Session, Depends(get_session, scope="function")],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Organisation:
+    if credentials is None:
+        raise NotAuthenticated("this endpoint needs an organisation's bearer token (Authorization: Bearer …)")
+    return authenticate(session, credentials.credentials)
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+# scope="function": the session commits when the route returns, before the client gets an answer, so an
+# acknowledged scan is always in the ledger.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+CurrentOrg = Annotated[Organisation, Depends(get_current_org)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
+def require_role(org: Organisation, *roles: Role) -> None:
+    if not any(org.has_role(r) for r in roles):
+        names = " or ".join(r.value for r in roles)
+        raise RoleRequired(f"only a {names} may do this", required=[r.value for r in roles])

@@ -1,0 +1,241 @@
+"""What a code tells: the product, batch and item behind it, their status, and their journey for an audience.
+
+The consumer's resolver shows the public view; the trace of a code (``/api/v1/trace/{code}``) shows the same
+view with the steps the caller took part in, or every step for a regulator, in full.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final
+
+from pydantic import Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger import errors
+from ledger.goods import batch_state
+from ledger.identifiers import DigitalLink
+from ledger.journey import Step, batch_journey, item_journey
+from ledger.models import Batch, Code, CodeKind, Document, Event, EventBatch, Organisation, Product
+from trace_api.web.schemas import Response
+
+# The declarations a batch may carry beyond its dates, in the order a clerk fills them.
+ATTRIBUTE_FIELDS: Final = (
+    "customs_declaration_no",
+    "origin_country",
+    "quarantine_cert_no",
+    "nucleic_acid_test_no",
+    "nucleic_acid_result",
+    "disinfection_cert_no",
+    "farm_origin",
+    "harvest_date",
+    "rapid_test_result",
+    "rapid_test_no",
+    "vaccine_approval_no",
+    "lot_release_cert_no",
+    "manufacturer",
+)
+VERIFY_URL: Final = "/api/v1/verify/events/{event_id}"
+
+
+def declared_attributes(batch: Batch) -> dict[str, str]:
+    """The batch's declarations that are filled in, dates as ISO text."""
+    return {
+        name: value.isoformat() if isinstance(value, dt.date) else str(value)
+        for name in ATTRIBUTE_FIELDS
+        if (value := getattr(batch, name)) is not None
+    }
+
+
+class CodeFacts(Response):
+    kind: str
+    element_string: str
+    uri: str
+    issued: bool = Field(description="always true: a code never issued here is refused as UnknownCode")
+
+
+class ProductFacts(Response):
+    gtin: str
+    name: str
+    name_en: str | None
+    category: str
+    storage_min_c: float | None
+    storage_max_c: float | None
+
+
+class DocumentDigest(Response):
+    kind: str
+    sha256: str
+
+
+class BatchFacts(Response):
+    lot: str
+    registrant: str
+    production_date: dt.date | None
+    expiry_date: dt.date | None
+    certificates: dict[str, str] = Field(description="the batch's declarations, by field name")
+    documents: list[DocumentDigest]
+
+
+class CodeStatus(Response):
+    recalled: bool
+    recalls: list[str] = Field(description="numbers of the open recalls of the batch")
+    held: bool
+    expired: bool
+    item_status: str | None = Field(description="an item's own status (sold, administered, …); none for a batch")
+    warnings: list[str] = Field(description="recalled, held, expired: what a consumer must be told first")
+
+
+class StepParty(Response):
+    name: str
+    roles: list[str]
+
+
+class PublicStep(Response):
+    """A step as the public sees it: what happened, when, where (city level), by whom; no quantities."""
+
+    event_id: str
+    time: str
+    step: str | None
+    disposition: str | None
+    by: StepParty
+    region_code: str | None
+    anchored: bool
+    block_number: int | None
+    tx_hash: str | None
+
+
+class MovementOut(Response):
+    kind: str
+    quantity: int
+    from_org: str | None = Field(alias="from", description="the sender's name")
+    to_org: str | None = Field(alias="to", description="the receiver's name")
+    shipment_id: int | None
+
+
+class FullStep(PublicStep):
+    """A step in full, for those who took part in it and for regulators."""
+
+    event_type: str
+    location: str | None
+    movements: list[MovementOut]
+    merkle_root: str | None
+
+
+class ProofFacts(Response):
+    batch_key: str
+    registration_hash: str
+    chain_head: str
+    event_count: int
+    anchored_events: int
+    verify_url: str = Field(description="where each step's proof is checked, {event_id} filled in")
+
+
+class CodeView(Response):
+    """Everything a code tells but its journey."""
+
+    code: CodeFacts
+    product: ProductFacts
+    batch: BatchFacts
+    status: CodeStatus
+    proof: ProofFacts
+
+
+class PublicView(CodeView):
+    """The consumer's view of a code: no quantities, prices or counterparties' identifiers."""
+
+    journey: list[PublicStep]
+
+
+@dataclass
+class Found:
+    product: Product
+    batch: Batch
+    code: Code | None
+
+
+def find(session: Session, link: DigitalLink) -> Found:
+    """The rows a Digital Link names; a code never issued here is reported as such (a forgery, or a typo)."""
+    if link.gtin is None or link.lot is None:
+        raise errors.InvalidDigitalLink("a lotline code names a batch (GTIN + lot) or an item (+ serial)")
+    product = session.scalar(select(Product).where(Product.gtin == link.gtin))
+    batch = (
+        session.scalar(select(Batch).where(Batch.product_id == product.id, Batch.lot == link.lot)) if product else None
+    )
+    if product is None or batch is None:
+        raise errors.UnknownCode(f"{link.element_string()} was never issued on this network", code=link.path)
+    code = None
+    if link.serial is not None:
+        code = session.scalar(
+            select(Code).where(Code.batch_id == batch.id, Code.serial == link.serial, Code.kind == CodeKind.ITEM)
+        )
+        if code is None:
+            raise errors.UnknownCode(f"{link.element_string()} was never issued on this network", code=link.path)
+    return Found(product, batch, code)
+
+
+def journey(session: Session, found: Found) -> list[Step]:
+    return item_journey(session, found.code) if found.code else batch_journey(session, found.batch.id)
+
+
+def code_view(session: Session, link: DigitalLink, found: Found, public_url: str) -> CodeView:
+    product, batch = found.product, found.batch
+    registrant = session.get(Organisation, batch.registrant_org_id)
+    assert registrant is not None
+    documents = session.scalars(select(Document).where(Document.batch_id == batch.id).order_by(Document.id))
+    anchored = session.scalar(
+        select(func.count())
+        .select_from(EventBatch)
+        .join(Event, Event.seq == EventBatch.event_seq)
+        .where(EventBatch.batch_id == batch.id, Event.anchor_id.is_not(None))
+    )
+    return CodeView(
+        code=CodeFacts(
+            kind=link.kind.value, element_string=link.element_string(), uri=link.uri(public_url), issued=True
+        ),
+        product=ProductFacts(
+            gtin=product.gtin,
+            name=product.name,
+            name_en=product.name_en,
+            category=product.category.value,
+            storage_min_c=product.storage_min_c,
+            storage_max_c=product.storage_max_c,
+        ),
+        batch=BatchFacts(
+            lot=batch.lot,
+            registrant=registrant.name,
+            production_date=batch.production_date,
+            expiry_date=batch.expiry_date,
+            certificates=declared_attributes(batch),
+            documents=[DocumentDigest.model_validate(d) for d in documents],
+        ),
+        status=_status(session, found),
+        proof=ProofFacts(
+            batch_key=batch.batch_key,
+            registration_hash=batch.registration_hash,
+            chain_head=batch.chain_head,
+            event_count=batch.event_count,
+            anchored_events=anchored or 0,
+            verify_url=VERIFY_URL,
+        ),
+    )
+
+
+def public_view(session: Session, link: DigitalLink, public_url: str) -> PublicView:
+    found = find(session, link)
+    steps = [PublicStep.model_validate(step.public()) for step in journey(session, found)]
+    return PublicView(**dict(code_view(session, link, found, public_url)), journey=steps)
+
+
+def _status(session: Session, found: Found) -> CodeStatus:
+    state = batch_state(session, found.batch, found.product, 0)
+    expired = found.batch.expiry_date is not None and found.batch.expiry_date < dt.date.today()
+    flags = {"recalled": bool(state.open_recall_numbers), "held": state.held_for_org, "expired": expired}
+    return CodeStatus(
+        **flags,
+        recalls=list(state.open_recall_numbers),
+        item_status=found.code.status.value if found.code else None,
+        warnings=[name for name, raised in flags.items() if raised],
+    )
