@@ -4,7 +4,7 @@
 
 Measures, on signed item Digital Links (~160 characters, QR version 8-9):
 (a) one QR symbol at a fixed version and mask: pure-Python ``qrcode`` against zxing-cpp's encoder (the choice
-    made in ``trace_api/labels.py``);
+    made in ``trace_api/labels/render.py``);
 (b) signed PNG labels/s: sign the code, build its URI and caption, render the PNG; in one process, then over a
     pool of ``--workers`` processes;
 (c) serials drawn and signatures for ``--codes`` codes of one batch, with ``sign_item_serials`` on ``--workers``
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ledger.code_signing import CodeSigner, sign_item_serials, signed_uri
 from ledger.identifiers import DigitalLink, new_serials
 from ledger.keys import generate_private_key
-from trace_api.labels import DATA_MASK, QrEncoder, caption_lines, label_png
+from trace_api.labels.render import DATA_MASK, QrEncoder, caption_lines, label_png
 
 BASE = "https://trace.example.cn"
 GTIN, LOT, EXPIRY = "09506000134352", "L2026A", date(2027, 6, 30)

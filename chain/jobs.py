@@ -66,7 +66,7 @@ class JobsResult:
 
 
 def regulator_admin_key(session: Session, vault: KeyVault) -> bytes:
-    """The key of the contract's regulator admin: the first regulator organisation (see ``trace_api.up``)."""
+    """The key of the contract's regulator admin: the first regulator organisation (see ``trace_api.cli.up``)."""
     for org in session.scalars(select(Organisation).order_by(Organisation.id)):
         if org.has_role(Role.REGULATOR):
             return vault.decrypt(org.encrypted_key, org_ref=org.uscc)
