@@ -67,4 +67,3 @@ def verdict(verifier: OfflineVerifier, text: str) -> ScanCheck:
         return verifier.check(reading.text)
     detail = "the code carries no issuer signature: the ledger checks it when the scan is sent"
     return ScanCheck(reading.text, ScanReason.MISSING_SIGNATURE, detail, reading.link)
-
