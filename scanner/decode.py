@@ -25,7 +25,6 @@ IMAGE_FORMATS: Final = frozenset({"PNG", "JPEG", "WEBP", "TIFF", "BMP", "MPO"})
 MAX_PIXELS: Final = 40_000_000
 PDF_DPI: Final = 200
 PDF_MAGIC: Final = b"%PDF-"
-_SYMBOLS: Final = zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.DataMatrix
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +57,9 @@ def decode_image(data: bytes, *, page: int = 1) -> list[Symbol]:
     """Every QR code and DataMatrix symbol in one image, top to bottom, left to right."""
     image = _open_image(data)
     found = []
-    for barcode in zxingcpp.read_barcodes(image, formats=_SYMBOLS):
+    # Built per call: a BarcodeFormats held in a module global outlives nanobind at exit and is reported leaked.
+    symbols = zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.DataMatrix
+    for barcode in zxingcpp.read_barcodes(image, formats=symbols):
         corner = barcode.position.top_left
         found.append(Symbol(barcode.text, barcode.format.name, page, corner.x, corner.y))
     return sorted(found, key=lambda s: (s.page, s.y, s.x))

@@ -23,6 +23,10 @@ await build({
   },
   outfile: join(out, "noble.js"),
 });
-await build({ ...common, entryPoints: [require.resolve("zxing-wasm/reader")], outfile: join(out, "zxing-reader.js") });
+await build({
+  ...common,
+  stdin: { contents: 'export * from "zxing-wasm/reader";', resolveDir: root },
+  outfile: join(out, "zxing-reader.js"),
+});
 await copyFile(require.resolve("zxing-wasm/reader/zxing_reader.wasm"), join(out, "zxing_reader.wasm"));
 await writeFile(join(out, ".built"), "");
