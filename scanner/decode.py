@@ -57,8 +57,8 @@ def decode_image(data: bytes, *, page: int = 1) -> list[Symbol]:
     """Every QR code and DataMatrix symbol in one image, top to bottom, left to right."""
     image = _open_image(data)
     found = []
-    # Built per call: a BarcodeFormats held in a module global outlives nanobind at exit and is reported leaked.
-    symbols = zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.DataMatrix
+    # Made per call: a formats object held in a module global outlives nanobind at exit and is reported leaked.
+    symbols = zxingcpp.barcode_formats_from_str("QRCode,DataMatrix")
     for barcode in zxingcpp.read_barcodes(image, formats=symbols):
         corner = barcode.position.top_left
         found.append(Symbol(barcode.text, barcode.format.name, page, corner.x, corner.y))

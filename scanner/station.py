@@ -8,7 +8,8 @@ reached, as ``POST /api/v1/scans/lines``: each scan applied on its own, each ans
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -96,3 +97,33 @@ class Station:
             else:
                 self._outbox.settle(line["key"], OutboxState.REFUSED, line)
                 report.refused.append(line)
+
+
+def run(station: Station, lines: Iterable[str], report: Callable[[str], None], *, retry_every: float = 30.0) -> int:
+    """Take every line a wedge scanner types, sending the outbox as it goes; return how many stay pending.
+
+    After a failed sync the station waits ``retry_every`` seconds before trying again, so a dead network does not
+    hold up every scan by a connection attempt. Whatever is left is sent at the end, or by the next run.
+    """
+    next_try = 0.0
+    for line in lines:
+        if not line.strip():
+            continue
+        taken = station.take(line)
+        report(f"{taken.check.reason}: {taken.check.detail}" + ("" if taken.key else " (not queued)"))
+        if time.monotonic() >= next_try:
+            synced = station.sync()
+            _report_sync(synced, report)
+            next_try = time.monotonic() + retry_every if synced.offline else 0.0
+    final = station.sync()
+    _report_sync(final, report)
+    return final.pending
+
+
+def _report_sync(synced: SyncReport, report: Callable[[str], None]) -> None:
+    for line in synced.refused:
+        report(f"refused: {line['error']}: {line['detail']}")
+    if synced.accepted:
+        report(f"sent: {synced.accepted} accepted")
+    if synced.offline:
+        report(f"offline: {synced.pending} waiting in the outbox")

@@ -9,6 +9,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.code_signing import signed_uri
 from ledger.identifiers import DigitalLink
@@ -23,6 +24,7 @@ class Stall:
     """A market stall holding ``codes`` (signed Digital Links, as printed on the labels) of one beef batch."""
 
     token: str
+    uscc: str
     gtin: str
     lot: str
     serials: list[str]
@@ -44,7 +46,7 @@ def build_stall(live: LiveApp, holding: int) -> Stall:
     codes = signed_codes(live, product["gtin"], batch["lot"], serials)
     ship = live.post("/api/v1/scans", importer_token, {"action": "ship", "to_org": stall["uscc"], "codes": codes})
     live.post("/api/v1/scans", stall_token, {"action": "receive", "shipment_id": ship["results"][0]["shipment_id"]})
-    return Stall(stall_token, product["gtin"], batch["lot"], serials, codes)
+    return Stall(stall_token, stall["uscc"], product["gtin"], batch["lot"], serials, codes)
 
 
 def signed_codes(live: LiveApp, gtin: str, lot: str, serials: list[str]) -> list[str]:
@@ -57,7 +59,11 @@ def signed_codes(live: LiveApp, gtin: str, lot: str, serials: list[str]) -> list
 
 
 def sales(live: LiveApp) -> int:
-    with live.session_factory() as session:
+    return sales_in(live.session_factory)
+
+
+def sales_in(session_factory: sessionmaker[Session]) -> int:
+    with session_factory() as session:
         return session.scalar(select(func.count()).select_from(Event).where(Event.biz_step == "retail_selling")) or 0
 
 
