@@ -183,3 +183,25 @@ def test_the_camera_scans_a_printed_label_into_the_list(camera_page: Page, live:
     page.click("#submit")
     expect(page.locator("li.sent[data-state=accepted]")).to_have_count(1)
     assert sold_serials(live) == [stall.serials[0]]
+
+
+def test_the_phone_view_of_a_market_stall(
+    context: BrowserContext, live: LiveApp, stall: Stall, screenshots: Path
+) -> None:
+    """The README's picture: a stall selling, one code refused on its line, a forged label flagged."""
+    live.post("/api/v1/scans", stall.token, {"action": "sell", "codes": [stall.codes[2]]})
+    page = context.new_page()
+    sign_in(page, stall.token)
+    page.select_option("#action", "sell")
+    for code in stall.codes[:3]:
+        wedge(page, code)
+    page.click("#submit")
+    expect(page.locator("li.sent[data-state=refused]")).to_have_count(1)
+    for code in stall.codes[3:6]:
+        wedge(page, code)
+    wedge(page, stall.codes[6].replace(f"/21/{stall.serials[6]}", f"/21/{stall.serials[7]}"))
+    expect(page.locator("li.code[data-verdict=unknown_issuer]")).to_have_count(1)
+    page.locator("#code").blur()
+    path = screenshots / "station-phone.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
