@@ -60,6 +60,10 @@ def test_a_wedge_scanner_types_codes_into_the_list_grouped_by_batch(
     page.click("#submit")
     expect(page.locator("li.sent[data-state=accepted]")).to_have_count(2)
     assert sold_serials(live) == sorted(stall.serials[:2])
+    page.click("#lang")  # English, and it stays English on the next visit
+    expect(page.locator("li.sent[data-state=accepted] .badge").first).to_have_text("recorded")
+    page.reload()
+    expect(page.locator("header strong")).to_have_text("lotline station")
 
 
 def test_fifty_scans_made_offline_reach_the_ledger_once_when_the_page_is_reopened(
@@ -90,7 +94,9 @@ def test_fifty_scans_made_offline_reach_the_ledger_once_when_the_page_is_reopene
     assert sold_serials(live) == sorted(stall.serials[:50])
 
 
-def test_a_forged_code_is_flagged_while_offline_and_kept_out_of_the_list(context: BrowserContext, stall: Stall) -> None:
+def test_a_forged_code_is_flagged_while_offline_and_kept_out_of_the_list(
+    context: BrowserContext, live: LiveApp, stall: Stall
+) -> None:
     page = context.new_page()
     sign_in(page, stall.token)
     context.set_offline(True)
@@ -102,6 +108,15 @@ def test_a_forged_code_is_flagged_while_offline_and_kept_out_of_the_list(context
     expect(forged).to_contain_text("伪造")
     expect(page.locator("#flash")).to_contain_text("疑似伪造")
     expect(page.locator("li.group .count")).to_have_attribute("data-count", "0")
+    page.select_option("#action", "sell")
+    wedge(page, stall.codes[1])
+    page.click("#submit")
+    sent = page.locator("li.sent")
+    expect(sent).to_have_count(1)  # the forged code was not submitted
+    expect(sent).to_have_attribute("data-state", "pending")
+    context.set_offline(False)  # the online event sends the queue
+    expect(sent).to_have_attribute("data-state", "accepted")
+    assert sold_serials(live) == [stall.serials[1]]
 
 
 def test_a_refused_scan_shows_its_reason_on_its_line(context: BrowserContext, live: LiveApp, stall: Stall) -> None:
