@@ -77,7 +77,10 @@ class Station:
             if reply.status_code >= 500:
                 report.offline = True
                 break
-            reply.raise_for_status()
+            if reply.status_code != 200:
+                raise InvalidInput(
+                    "the server refused the outbox's list", status=reply.status_code, answer=reply.text[:500]
+                )
             lines = reply.json()["lines"]
             if [line["key"] for line in lines] != [entry.key for entry in chunk]:
                 raise InvalidInput("the server answered for other scans than those sent", sent=len(chunk))

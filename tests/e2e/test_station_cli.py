@@ -182,3 +182,17 @@ def test_lotline_scan_reads_a_printed_label_and_a_label_sheet(server: Server, st
     sheet = CliRunner().invoke(cli, ["scan", str(pdf), "--api", server.url, "--json"], env=env)
     assert sheet.exit_code == 0, sheet.output
     assert sorted(code["text"] for code in json.loads(sheet.output)) == sorted(stall.codes)
+
+
+def test_a_station_refuses_to_start_with_another_organisations_token_or_a_bad_one(
+    server: Server, stall: Stall, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    base = ["scanner", "--action", "sell", "--api", server.url, "--outbox", str(tmp_path / "o.sqlite")]
+    env = {"LOTLINE_DATA_DIR": str(tmp_path / "station")}
+    other = runner.invoke(cli, [*base, "--org", "91330100MA2000999X", "--token", stall.token], input="", env=env)
+    assert other.exit_code == 2
+    assert f"belongs to {stall.uscc}" in other.output
+    bad = runner.invoke(cli, [*base, "--org", stall.uscc, "--token", "ll_not-a-token"], input="", env=env)
+    assert bad.exit_code == 2
+    assert "refused the token" in bad.output
