@@ -8,14 +8,16 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 NODE22 := npx -y -p node@22 --
 
-.PHONY: run test install lint contracts-test contracts-check pytest pytest-sqlite pytest-postgres clean
+.PHONY: run test install lint contracts-test contracts-check station-js-test pytest pytest-sqlite pytest-postgres clean
 
 run: install
 	$(BIN)/lotline up
 
-test: install lint contracts-check contracts-test pytest
+test: install lint contracts-check contracts-test station-js-test pytest
 
-install: $(VENV)/.installed node_modules/.installed /usr/bin/chromium
+STATION_VENDOR := trace_api/station/static/vendor/.built
+
+install: $(VENV)/.installed node_modules/.installed $(STATION_VENDOR) /usr/bin/chromium
 
 # Debian's Chromium for the browser tests, a CJK font for Chinese labels and pages, pdftoppm for label tests.
 /usr/bin/chromium:
@@ -35,6 +37,10 @@ node_modules/.installed: package.json package-lock.json
 	$(NODE22) npm ci --no-audit --no-fund
 	touch $@
 
+# The scanning station's browser libraries, bundled from node_modules and served by the app (docs/station.md).
+$(STATION_VENDOR): node_modules/.installed scripts/build-station-vendor.mjs
+	node scripts/build-station-vendor.mjs
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,6 +50,10 @@ lint: install
 contracts-test: install
 	npm run --silent lint
 	npm test
+
+# The station's code parser and offline verifier, on the vectors the Python scanner is tested on too.
+station-js-test: install
+	node --test tests/station_js/
 
 # Fails when the committed chain/artifacts differ from a fresh compile of contracts/.
 contracts-check: install

@@ -29,6 +29,8 @@ from trace_api.recalls import pages as recall_pages
 from trace_api.recalls import routes as recalls
 from trace_api.scans import routes as scans
 from trace_api.state import build_state
+from trace_api.station import pages as station_pages
+from trace_api.station import routes as station
 from trace_api.tasks import TaskQueue
 from trace_api.tracing import routes as tracing
 from trace_api.verify import routes as verify
@@ -58,8 +60,22 @@ def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None)
 
     app = FastAPI(title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     web_errors.install(app)
-    api = (orgs, products, batches, codes, labels, imports, scans, tracing, investigations, recalls, verify, epcis)
-    pages = (consumer, signin, batch_pages, recall_pages, investigation_pages)
+    api = (
+        orgs,
+        products,
+        batches,
+        codes,
+        labels,
+        imports,
+        scans,
+        tracing,
+        investigations,
+        recalls,
+        verify,
+        epcis,
+        station,
+    )
+    pages = (consumer, signin, batch_pages, recall_pages, investigation_pages, station_pages)
     for feature in (*api, *pages):
         app.include_router(feature.router)
     # Registered on these classes, they run instead of the JSON handler for LotlineError: a browser that scans a
@@ -68,4 +84,5 @@ def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None)
     app.add_exception_handler(errors.InvalidIdentifier, consumer.code_refused)
     app.add_exception_handler(LoginRequired, login_required)
     app.mount(STATIC_URL, Assets(directory=STATIC_DIR), name="pages-static")
+    app.mount(station_pages.STATIC_URL, station_pages.Assets(directory=station_pages.STATIC_DIR), name="station-static")
     return app

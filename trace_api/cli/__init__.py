@@ -1,4 +1,5 @@
-"""The ``lotline`` command line: ``up`` runs the network, ``demo`` seeds one, and the operator's commands."""
+"""The ``lotline`` command line: ``up`` runs the network, ``demo`` seeds one, the operator's commands, and the
+scanning station's ``scan`` and ``scanner``."""
 
 from trace_api.cli.commands import app
 

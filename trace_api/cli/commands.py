@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ledger.settings import get_settings
+from trace_api.cli import station
 
 app = typer.Typer(
     help="lotline: traceability for food and vaccines, anchored on a permissioned chain.", no_args_is_help=True
@@ -283,6 +284,9 @@ def recall_trace(
         engine.dispose()
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
 
+
+app.command("scan")(station.scan)
+app.command("scanner")(station.scanner)
 
 generate_app = typer.Typer(help="Synthetic data for benchmarks and demos.", no_args_is_help=True)
 app.add_typer(generate_app, name="generate")

@@ -1,11 +1,13 @@
-"""Trade scans over HTTP: one scan or a list, all-or-nothing, once per Idempotency-Key."""
+"""Trade scans over HTTP: one scan or a list, all-or-nothing, once per Idempotency-Key; or a queue of scans made
+offline, each applied and answered on its own line."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
 from ledger import errors
-from trace_api.scans.schemas import Scan, ScanList, ScanResults
+from trace_api.scans.lines import name_the_line, record_lines
+from trace_api.scans.schemas import LineOutcomes, Scan, ScanLines, ScanList, ScanResult, ScanResults
 from trace_api.scans.service import lock_all_batches, record_scan
 from trace_api.web.deps import CurrentOrg, SessionDep, StateDep
 from trace_api.web.errors import error_responses
@@ -36,16 +38,47 @@ def scan(
     response: Response,
     idempotency_key: IdempotencyKey,
 ) -> ScanResults:
-    """Record one scan, or a list of scans all-or-nothing. The events are in the ledger when this answers;
-    anchoring on chain follows asynchronously. A retry with the same Idempotency-Key replays the first answer."""
+    """Record one scan, or a list of scans all-or-nothing (a refusal names the scan and code it concerns in its
+    context). The events are in the ledger when this answers; anchoring on chain follows asynchronously. A retry
+    with the same Idempotency-Key replays the first answer."""
     scans = body.scans if isinstance(body, ScanList) else [body]
 
     def write() -> tuple[int, ScanResults]:
         if len(scans) > 1:
             lock_all_batches(session, scans)
-        return 201, ScanResults(results=[record_scan(session, state.signer, org, s) for s in scans])
+        results: list[ScanResult] = []
+        for index, one in enumerate(scans):
+            try:
+                results.append(record_scan(session, state.signer, org, one))
+            except errors.LotlineError as error:
+                if isinstance(body, ScanList):
+                    name_the_line(error, index, one)
+                raise
+        return 201, ScanResults(results=results)
 
     response.status_code, results = run_once(
         session, org, idempotency_key, body.model_dump(mode="json"), ScanResults, write
     )
     return results
+
+
+@router.post("/scans/lines", response_model=LineOutcomes, responses=SCAN_ERRORS)
+def scan_lines(
+    body: ScanLines,
+    org: CurrentOrg,
+    session: SessionDep,
+    state: StateDep,
+    response: Response,
+    idempotency_key: IdempotencyKey,
+) -> LineOutcomes:
+    """Record scans queued offline, each on its own: every line is answered, accepted with its event or refused
+    with the reason, and one refusal leaves the other scans recorded. Each scan's own ``key`` makes it
+    idempotent across lists; the list's Idempotency-Key replays the whole answer."""
+
+    def write() -> tuple[int, LineOutcomes]:
+        return 200, record_lines(session, state.signer, org, body.scans)
+
+    response.status_code, outcomes = run_once(
+        session, org, idempotency_key, body.model_dump(mode="json"), LineOutcomes, write
+    )
+    return outcomes

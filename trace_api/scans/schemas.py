@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -75,3 +76,34 @@ class ScanResult(Response):
 
 class ScanResults(Response):
     results: list[ScanResult]
+
+
+class ScanLine(Request):
+    key: str = Field(
+        min_length=8, max_length=128, description="this scan's own idempotency key, kept through every retry"
+    )
+    scan: dict[str, Any] = Field(
+        description="one scan, as POST /api/v1/scans takes it; a malformed scan is refused on its own line"
+    )
+
+
+class ScanLines(Request):
+    """Scans queued offline (a phone, a fixed station), each applied on its own and answered on its own line."""
+
+    scans: list[ScanLine] = Field(min_length=1, max_length=500)
+
+
+class LineOutcome(Response):
+    index: int
+    key: str
+    outcome: Literal["accepted", "refused"]
+    result: ScanResult | None = None
+    error: str | None = Field(default=None, description="refused: the reason, as in every refusal")
+    detail: str | None = None
+    context: dict[str, Any] | None = None
+
+
+class LineOutcomes(Response):
+    lines: list[LineOutcome]
+    accepted: int
+    refused: int
