@@ -49,6 +49,7 @@ from ledger.event_hash import STANDARD_CONTEXT, event_hash
 from ledger.identifiers import normalize_gtin, normalize_sscc, validate_uscc
 from ledger.keys import KeyVault
 from ledger.models import Code, Event, Organisation, Product
+from ledger.policy import TradeAction
 from ledger.recorder import Signer, record_event
 from ledger.settings import get_settings
 from ledger.signing import SigningDomain
@@ -74,7 +75,7 @@ class EventStatus:
     index: int
     event_id: str
     outcome: Outcome
-    operation: str | None = None
+    operation: TradeAction | None = None
     declared_event_id: str | None = None
 
 

@@ -27,6 +27,7 @@ from ledger.models import (
     Product,
     Transformation,
 )
+from ledger.policy import TradeAction, require_trade_role
 from ledger.recorder import ZERO_HEAD, Signer
 from ledger.rules import require_holder, require_quantity
 from ledger.trade import ScanContext, check_outgoing, epcs_of, quantities_of, read_point, record_scan_event
@@ -52,7 +53,9 @@ def pack(
 ) -> tuple[Event, Code]:
     """Put items (or smaller units) into a case or pallet. The parent is created if it is new.
 
-    As in ``ledger.trade``, a given ``document`` (a captured EPCIS event) is recorded instead of the built one."""
+    As in ``ledger.trade``, the organisation's roles are checked first (``ledger.policy``), and a given
+    ``document`` (a captured EPCIS event) is recorded instead of the built one."""
+    require_trade_role(ctx.org, TradeAction.PACK)
     sscc = normalize_sscc(sscc)
     if not children:
         raise InvalidTransition("packing needs at least one child code")
@@ -105,6 +108,7 @@ def unpack(
     document: dict[str, Any] | None = None,
 ) -> Event:
     """Take some (or all) children out of a case or pallet."""
+    require_trade_role(ctx.org, TradeAction.UNPACK)
     sscc = normalize_sscc(sscc)
     parent = session.scalar(select(Code).where(Code.sscc == sscc).with_for_update())
     if parent is None:
@@ -161,6 +165,7 @@ def transform(
     document: dict[str, Any] | None = None,
 ) -> tuple[Event, Batch]:
     """Consume input batches (e.g. carcasses) into a new output batch (cut packs) that this holder owns."""
+    require_trade_role(ctx.org, TradeAction.TRANSFORM)
     output_gtin, output_lot = normalize_gtin(output_gtin), validate_lot(output_lot)
     output_quantity = require_quantity(output_quantity, what="output quantity")
     product = session.scalar(select(Product).where(Product.gtin == output_gtin))

@@ -1,7 +1,8 @@
 """Trade scans: ship, receive, sell, administer, destroy, inspect.
 
-Each function checks every rule against locked rows first (``ledger.goods`` + ``ledger.rules``), then writes
-the EPCIS event (``ledger.recorder``), the trade-graph edges and the holdings, all in the caller's transaction.
+Each function checks first that the organisation's roles allow the action (``ledger.policy``), then every rule
+against locked rows (``ledger.goods`` + ``ledger.rules``), and only then writes the EPCIS event
+(``ledger.recorder``), the trade-graph edges and the holdings, all in the caller's transaction.
 A refusal raises before the first write, so nothing of a refused scan is ever stored.
 """
 
@@ -55,6 +56,7 @@ from ledger.models import (
     ShipmentLine,
     ShipmentStatus,
 )
+from ledger.policy import TradeAction, require_trade_role
 from ledger.recorder import Signer, record_event
 from ledger.rules import (
     CONSUMED,
@@ -158,7 +160,9 @@ def ship(
     """Ship goods to another organisation; they are in transit until it receives them.
 
     ``document``, when given, is recorded instead of the event this function builds (an EPCIS capture keeps the
-    partner's own event and so its hash); every rule and write stays the same. So for the functions below."""
+    partner's own event and so its hash); every rule and write stays the same. So for the functions below.
+    Each refuses first an organisation whose roles may not take the action (``ledger.policy``)."""
+    require_trade_role(ctx.org, TradeAction.SHIP)
     receiver = session.get(Organisation, to_org_id)
     if receiver is None:
         raise UnknownOrganisation(f"no organisation {to_org_id}", org_id=to_org_id)
@@ -217,6 +221,7 @@ def receive(
     document: dict[str, Any] | None = None,
 ) -> Event:
     """Receive a shipment addressed to the scanning organisation: all that is outstanding, or the goods named."""
+    require_trade_role(ctx.org, TradeAction.RECEIVE)
     shipment = session.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
     if shipment is None:
         raise UnknownShipment(f"no shipment {shipment_id}", shipment_id=shipment_id)
@@ -319,6 +324,7 @@ def _consume(
     document: dict[str, Any] | None = None,
 ) -> Event:
     verb = {MovementKind.SELL: "sold", MovementKind.ADMINISTER: "administered", MovementKind.DESTROY: "destroyed"}[kind]
+    require_trade_role(ctx.org, TradeAction(kind.value))
     resolved = resolve(session, goods)
     if kind is MovementKind.ADMINISTER:
         for product in resolved.products.values():
@@ -391,6 +397,7 @@ def inspect(
     document: dict[str, Any] | None = None,
 ) -> tuple[Event, Hold | None]:
     """Record a sampling inspection (抽检). A failure holds the batch at every holder until a regulator acts."""
+    require_trade_role(ctx.org, TradeAction.INSPECT)
     resolved = resolve(session, goods)
     is_regulator = ctx.org.has_role(Role.REGULATOR)
     for batch_id in resolved.batches:
