@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from chain.anchoring import AnchoredRoot, anchor_pending, anchoring_lag
 from chain.anvil import running_embedded_node
 from chain.client import ChainClient
-from ledger import epcis, terms
+from ledger import epcis_events, terms
 from ledger.db import make_engine, make_session_factory
 from ledger.event_hash import event_hash, hash_digest
 from ledger.identifiers import make_uscc
@@ -52,6 +52,7 @@ from ledger.signing import EventSigner, SigningDomain
 OPERATOR = keccak256(b"bench anchoring service operator")
 DOMAIN = SigningDomain(chain_id=20260)
 USCC = make_uscc("91330100MA2000001")
+CUSTOMER = make_uscc("91330100MA2000002")  # the shipments' receiver: only named in the events
 CHUNK = 5_000
 
 
@@ -63,13 +64,13 @@ def make_events(args: tuple[bytes, int, str, int, int, list[str]]) -> list[dict[
     rows = []
     for seq in range(first, first + count):
         when = start + timedelta(milliseconds=seq)
-        document = epcis.object_event(
-            action=epcis.Action.OBSERVE,
-            quantity_list=[terms.quantity_element(gtin, lots[seq % len(lots)], 1 + seq % 7, "EA")],
-            biz_step=epcis.BizStep.SHIPPING,
-            disposition=epcis.Disposition.IN_TRANSIT,
+        document = epcis_events.shipping(
             event_time=when,
-            source_list=[terms.owning_party(USCC)],
+            epcs=[],
+            quantities=[terms.quantity_element(gtin, lots[seq % len(lots)], 1 + seq % 7, "EA")],
+            sender=terms.owning_party(USCC),
+            receiver=terms.owning_party(CUSTOMER),
+            read_point=None,
         )
         event_id = event_hash(document)
         signature = signer.sign(hash_digest(event_id), nonce=seq, deadline=2**40, domain=DOMAIN)
