@@ -13,7 +13,7 @@ runs ``chain.anchoring.anchor_pending(max_events=--max-events)`` until nothing i
 the whole run (outbox rows claimed, Merkle tree built, anchor row and links committed, the anchor
 transaction mined, every event's proof written, the anchor confirmed) and, within it, the time on chain
 (from sending to the receipt); the rest is the ledger's reads and writes. Prints figures; asserts nothing
-(DESIGN.md §10 target: ≥10,000 events/s anchored).
+(target in docs/performance.md: ≥10,000 events/s anchored).
 """
 
 from __future__ import annotations
