@@ -46,6 +46,7 @@ from ledger.keys import KeyVault
 from ledger.merkle import ZERO_HEAD, batch_key, chain_head, keccak256
 from ledger.migrate import upgrade_to_head
 from ledger.models import Batch, Category, Event, EventBatch, OutboxEntry, Role
+from ledger.policy import TradeAction
 from ledger.registry import create_organisation, create_product
 from ledger.signing import EventSigner, SigningDomain
 
@@ -64,7 +65,8 @@ def make_events(args: tuple[bytes, int, str, int, int, list[str]]) -> list[dict[
     rows = []
     for seq in range(first, first + count):
         when = start + timedelta(milliseconds=seq)
-        document = epcis_events.shipping(
+        document = epcis_events.transfer(
+            TradeAction.SHIP,
             event_time=when,
             epcs=[],
             quantities=[terms.quantity_element(gtin, lots[seq % len(lots)], 1 + seq % 7, "EA")],

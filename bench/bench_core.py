@@ -21,6 +21,7 @@ from ledger.event_hash import STANDARD_CONTEXT, event_hash, hash_digest
 from ledger.identifiers import new_serials
 from ledger.keys import generate_private_key
 from ledger.merkle import MerkleTree
+from ledger.policy import TradeAction
 from ledger.signing import EventSigner, SigningDomain, verify_event_signature
 
 
@@ -32,7 +33,8 @@ def rate(label: str, count: int, work: Callable[[], object]) -> None:
 
 
 def main() -> None:
-    event = epcis_events.shipping(
+    event = epcis_events.transfer(
+        TradeAction.SHIP,
         event_time=datetime(2026, 11, 27, 9, 30, tzinfo=UTC),
         epcs=[terms.item_epc("06970000000017", "K74CZDQ52WSS")],
         quantities=[],

@@ -23,17 +23,7 @@ def enter_shipment(
     """Goods left the sender: one line per batch on the shipment, off hand and counted as shipped."""
     for batch_id, quantity in quantities.items():
         session.add(ShipmentLine(shipment_id=shipment.id, batch_id=batch_id, quantity=quantity, received_quantity=0))
-        session.add(
-            Movement(
-                event_seq=event_seq,
-                batch_id=batch_id,
-                kind=MovementKind.SHIP,
-                from_org_id=shipment.from_org_id,
-                to_org_id=shipment.to_org_id,
-                quantity=quantity,
-                shipment_id=shipment.id,
-            )
-        )
+        session.add(_shipment_movement(event_seq, shipment, MovementKind.SHIP, batch_id, quantity))
         holding = holding_for_update(session, shipment.from_org_id, batch_id)
         holding.on_hand -= quantity
         holding.shipped += quantity
@@ -51,21 +41,26 @@ def enter_receipt(
     """Goods of a shipment arrived at its receiver: its lines count them, the receiver has them on hand."""
     for batch_id, quantity in quantities.items():
         lines[batch_id].received_quantity += quantity
-        session.add(
-            Movement(
-                event_seq=event_seq,
-                batch_id=batch_id,
-                kind=MovementKind.RECEIVE,
-                from_org_id=shipment.from_org_id,
-                to_org_id=shipment.to_org_id,
-                quantity=quantity,
-                shipment_id=shipment.id,
-            )
-        )
+        session.add(_shipment_movement(event_seq, shipment, MovementKind.RECEIVE, batch_id, quantity))
         holding = holding_for_update(session, shipment.to_org_id, batch_id)
         holding.on_hand += quantity
         holding.received += quantity
         holding.updated_at = when
+
+
+def _shipment_movement(
+    event_seq: int, shipment: Shipment, kind: MovementKind, batch_id: int, quantity: int
+) -> Movement:
+    """An edge from the shipment's sender to its receiver: its leaving (ship) or its arrival (receive)."""
+    return Movement(
+        event_seq=event_seq,
+        batch_id=batch_id,
+        kind=kind,
+        from_org_id=shipment.from_org_id,
+        to_org_id=shipment.to_org_id,
+        quantity=quantity,
+        shipment_id=shipment.id,
+    )
 
 
 def enter_use(

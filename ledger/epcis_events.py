@@ -21,6 +21,16 @@ Document = dict[str, Any]
 Party = Mapping[str, str]
 QuantityElement = Mapping[str, Any]
 
+# The two ends of a shipment: its step, and where the goods stand after it.
+_TRANSFERS: Final[dict[TradeAction, tuple[BizStep, Disposition]]] = {
+    TradeAction.SHIP: (BizStep.SHIPPING, Disposition.IN_TRANSIT),
+    TradeAction.RECEIVE: (BizStep.RECEIVING, Disposition.IN_PROGRESS),
+}
+# Packing leaves the case open for more (in progress); unpacking says nothing of what is left.
+_AGGREGATIONS: Final[dict[TradeAction, tuple[Action, BizStep, Disposition | None]]] = {
+    TradeAction.PACK: (Action.ADD, BizStep.PACKING, Disposition.IN_PROGRESS),
+    TradeAction.UNPACK: (Action.DELETE, BizStep.UNPACKING, None),
+}
 # What each way of using goods up says: the step, the disposition, and whether the goods leave existence.
 _CONSUMPTIONS: Final[dict[TradeAction, tuple[BizStep, Disposition, Action]]] = {
     TradeAction.SELL: (BizStep.RETAIL_SELLING, Disposition.RETAIL_SOLD, Action.OBSERVE),
@@ -65,7 +75,8 @@ def item_commissioning(
     )
 
 
-def shipping(
+def transfer(
+    action: TradeAction,
     *,
     event_time: datetime,
     epcs: Sequence[str],
@@ -74,24 +85,18 @@ def shipping(
     receiver: Party,
     read_point: str | None,
 ) -> Document:
-    """Goods leaving the sender for the receiver: in transit until received."""
-    return _transfer(
-        BizStep.SHIPPING, Disposition.IN_TRANSIT, event_time, epcs, quantities, sender, receiver, read_point
-    )
-
-
-def receiving(
-    *,
-    event_time: datetime,
-    epcs: Sequence[str],
-    quantities: Sequence[QuantityElement],
-    sender: Party,
-    receiver: Party,
-    read_point: str | None,
-) -> Document:
-    """Goods of a shipment arriving at the receiver."""
-    return _transfer(
-        BizStep.RECEIVING, Disposition.IN_PROGRESS, event_time, epcs, quantities, sender, receiver, read_point
+    """Goods leaving the sender for the receiver (in transit until received), or arriving there."""
+    biz_step, disposition = _TRANSFERS[action]
+    return object_event(
+        action=Action.OBSERVE,
+        epc_list=epcs,
+        quantity_list=quantities,
+        biz_step=biz_step,
+        disposition=disposition,
+        event_time=event_time,
+        read_point=read_point,
+        source_list=[sender],
+        destination_list=[receiver],
     )
 
 
@@ -138,26 +143,17 @@ def inspection(
     )
 
 
-def packing(*, sscc: str, child_epcs: Sequence[str], event_time: datetime, read_point: str | None) -> Document:
-    """Codes put into a case or pallet named by its SSCC."""
+def aggregation(
+    action: TradeAction, *, sscc: str, child_epcs: Sequence[str], event_time: datetime, read_point: str | None
+) -> Document:
+    """Codes put into (pack) or taken out of (unpack) a case or pallet named by its SSCC."""
+    epcis_action, biz_step, disposition = _AGGREGATIONS[action]
     return aggregation_event(
-        action=Action.ADD,
+        action=epcis_action,
         parent_id=terms.sscc_epc(sscc),
         child_epcs=child_epcs,
-        biz_step=BizStep.PACKING,
-        disposition=Disposition.IN_PROGRESS,
-        event_time=event_time,
-        read_point=read_point,
-    )
-
-
-def unpacking(*, sscc: str, child_epcs: Sequence[str], event_time: datetime, read_point: str | None) -> Document:
-    """Codes taken out of a case or pallet."""
-    return aggregation_event(
-        action=Action.DELETE,
-        parent_id=terms.sscc_epc(sscc),
-        child_epcs=child_epcs,
-        biz_step=BizStep.UNPACKING,
+        biz_step=biz_step,
+        disposition=disposition,
         event_time=event_time,
         read_point=read_point,
     )
@@ -180,27 +176,4 @@ def transformation(
         disposition=Disposition.ACTIVE,
         event_time=event_time,
         read_point=read_point,
-    )
-
-
-def _transfer(
-    biz_step: BizStep,
-    disposition: Disposition,
-    event_time: datetime,
-    epcs: Sequence[str],
-    quantities: Sequence[QuantityElement],
-    sender: Party,
-    receiver: Party,
-    read_point: str | None,
-) -> Document:
-    return object_event(
-        action=Action.OBSERVE,
-        epc_list=epcs,
-        quantity_list=quantities,
-        biz_step=biz_step,
-        disposition=disposition,
-        event_time=event_time,
-        read_point=read_point,
-        source_list=[sender],
-        destination_list=[receiver],
     )

@@ -74,8 +74,8 @@ def pack(
         require_holder(item_state(parent, f"(00){sscc}"), ctx.org.id)
     when = ctx.time()
     if document is None:
-        document = epcis_events.packing(
-            sscc=sscc, child_epcs=epcs_of(resolved), event_time=when, read_point=read_point(ctx)
+        document = epcis_events.aggregation(
+            TradeAction.PACK, sscc=sscc, child_epcs=epcs_of(resolved), event_time=when, read_point=read_point(ctx)
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     for code in resolved.top_codes:
@@ -114,8 +114,8 @@ def unpack(
         resolved = resolve(session, Goods(codes=tuple(_link(session, c) for c in taken_out)))
     when = ctx.time()
     if document is None:
-        document = epcis_events.unpacking(
-            sscc=sscc, child_epcs=epcs_of(resolved), event_time=when, read_point=read_point(ctx)
+        document = epcis_events.aggregation(
+            TradeAction.UNPACK, sscc=sscc, child_epcs=epcs_of(resolved), event_time=when, read_point=read_point(ctx)
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     for code in taken_out:

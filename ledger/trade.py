@@ -171,7 +171,8 @@ def ship(
     check_outgoing(session, ctx, resolved, action="shipped", available=True)
     when = ctx.time()
     if document is None:
-        document = epcis_events.shipping(
+        document = epcis_events.transfer(
+            TradeAction.SHIP,
             event_time=when,
             epcs=epcs_of(resolved),
             quantities=quantities_of(resolved),
@@ -219,7 +220,8 @@ def receive(
     sender = session.get(Organisation, shipment.from_org_id)
     assert sender is not None
     if document is None:
-        document = epcis_events.receiving(
+        document = epcis_events.transfer(
+            TradeAction.RECEIVE,
             event_time=when,
             epcs=epcs_of(resolved),
             quantities=quantities_of(resolved),

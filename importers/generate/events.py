@@ -116,28 +116,21 @@ def _codes(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
     )
 
 
-def _ship(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
-    receiver, goods = a
-    return epcis_events.shipping(
-        event_time=when,
-        epcs=_epcs(goods),
-        quantities=_quantities(goods),
-        sender=org.party,
-        receiver=_orgs[receiver].party,
-        read_point=org.location,
-    )
+def _transfer(action: TradeAction) -> _Builder:
+    def build(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
+        counterparty, goods = a
+        sender, receiver = (org, _orgs[counterparty]) if action is TradeAction.SHIP else (_orgs[counterparty], org)
+        return epcis_events.transfer(
+            action,
+            event_time=when,
+            epcs=_epcs(goods),
+            quantities=_quantities(goods),
+            sender=sender.party,
+            receiver=receiver.party,
+            read_point=org.location,
+        )
 
-
-def _receive(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
-    sender, goods = a
-    return epcis_events.receiving(
-        event_time=when,
-        epcs=_epcs(goods),
-        quantities=_quantities(goods),
-        sender=_orgs[sender].party,
-        receiver=org.party,
-        read_point=org.location,
-    )
+    return build
 
 
 def _consume(action: TradeAction) -> _Builder:
@@ -173,30 +166,29 @@ def _transform(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
     )
 
 
-def _pack(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
-    sscc, gtin, serials = a
-    children = [terms.item_epc(gtin, s) for s in serials]
-    return epcis_events.packing(sscc=sscc, child_epcs=children, event_time=when, read_point=org.location)
+def _aggregate(action: TradeAction) -> _Builder:
+    def build(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
+        sscc, gtin, serials = a
+        children = [terms.item_epc(gtin, s) for s in serials]
+        return epcis_events.aggregation(
+            action, sscc=sscc, child_epcs=children, event_time=when, read_point=org.location
+        )
 
-
-def _unpack(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
-    sscc, gtin, serials = a
-    children = [terms.item_epc(gtin, s) for s in serials]
-    return epcis_events.unpacking(sscc=sscc, child_epcs=children, event_time=when, read_point=org.location)
+    return build
 
 
 _BUILDERS: Final[dict[str, _Builder]] = {
     COMMISSION: _commission,
     CODES: _codes,
-    SHIP: _ship,
-    RECEIVE: _receive,
+    SHIP: _transfer(TradeAction.SHIP),
+    RECEIVE: _transfer(TradeAction.RECEIVE),
     SELL: _consume(TradeAction.SELL),
     ADMINISTER: _consume(TradeAction.ADMINISTER),
     DESTROY: _consume(TradeAction.DESTROY),
     INSPECT: _inspect,
     TRANSFORM: _transform,
-    PACK: _pack,
-    UNPACK: _unpack,
+    PACK: _aggregate(TradeAction.PACK),
+    UNPACK: _aggregate(TradeAction.UNPACK),
 }
 
 # Per-process state, set once by ``start_worker`` (the organisation table and keys are large; specs stay small).
