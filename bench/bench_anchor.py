@@ -13,7 +13,7 @@ the anchor contract on each, and measures in one run:
     of ``--events``: the chain's cost is per batch head, not per event, so events per head decide the rate;
 (c) the ratio (b)/(a).
 
-Prints figures; asserts nothing (DESIGN.md §10 target for (b): ≥10,000 events/s).
+Prints figures; asserts nothing (target in docs/performance.md for (b): ≥10,000 events/s).
 """
 
 from __future__ import annotations

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 
 from epcis_event_hash_generator import hash_generator, json_to_py
 
-from ledger import epcis
+from ledger import epcis_events, terms
 from ledger.event_hash import STANDARD_CONTEXT, event_hash, hash_digest
 from ledger.identifiers import new_serials
 from ledger.keys import generate_private_key
 from ledger.merkle import MerkleTree
+from ledger.policy import TradeAction
 from ledger.signing import EventSigner, SigningDomain, verify_event_signature
 
 
@@ -32,14 +33,14 @@ def rate(label: str, count: int, work: Callable[[], object]) -> None:
 
 
 def main() -> None:
-    event = epcis.object_event(
-        action=epcis.Action.OBSERVE,
+    event = epcis_events.transfer(
+        TradeAction.SHIP,
         event_time=datetime(2026, 11, 27, 9, 30, tzinfo=UTC),
-        epc_list=["https://id.gs1.org/01/06970000000017/21/K74CZDQ52WSS"],
-        biz_step=epcis.BizStep.SHIPPING,
-        disposition=epcis.Disposition.IN_TRANSIT,
-        source_list=[{"type": "owning_party", "id": "urn:lotline:party:uscc:91330100MA2W000014"}],
-        destination_list=[{"type": "owning_party", "id": "urn:lotline:party:uscc:91330100MA2W000027"}],
+        epcs=[terms.item_epc("06970000000017", "K74CZDQ52WSS")],
+        quantities=[],
+        sender=terms.owning_party("91330100MA2W000014"),
+        receiver=terms.owning_party("91330100MA2W000027"),
+        read_point=None,
     )
     events = [{**event, "eventTime": f"2026-11-27T09:{i // 60 % 60:02d}:{i % 60:02d}.000Z"} for i in range(5_000)]
     rate("CBV 2.0 event hash (lotline)", len(events), lambda: [event_hash(e) for e in events])

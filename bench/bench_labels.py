@@ -1,4 +1,4 @@
-"""Signed PNG labels per second and the time to sign a run of codes (DESIGN §10: ≥600 labels/s, 1M codes ≤60 s).
+"""Signed PNG labels per second and the time to sign a run of codes (the targets are in docs/performance.md).
 
     .venv/bin/python bench/bench_labels.py [--labels N] [--codes N] [--workers N]
 

@@ -11,7 +11,7 @@ least ``--min-holders`` organisations (the widest ones the ledger has, at most `
 ``--repeats`` times each, each trace in a fresh session as a recall request would run it, after one warm-up.
 Then a recall of the widest batch is opened and rolled back ``--open-repeats`` times, and a one-click
 investigation runs at its last retail receiver ``--investigate-repeats`` times. Prints the figures and
-the command; asserts nothing. DESIGN.md §10 target: ≤100 ms p95 at 1M events (SQLite and
+the command; asserts nothing. Target (docs/performance.md): ≤100 ms p95 at 1M events (SQLite and
 PostgreSQL), ≤1 s at 10M (PostgreSQL).
 """
 

@@ -1,1 +1,1 @@
-"""CSV/XLSX and EPCIS 2.0 import, and the synthetic network generator (DESIGN.md §1, §4)."""
+"""CSV/XLSX and EPCIS 2.0 import, and the synthetic network generator (docs/flows.md, docs/events.md)."""

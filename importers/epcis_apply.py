@@ -2,8 +2,8 @@
 
 :mod:`importers.epcis_capture` decides that an event names goods this ledger issued; here it is mapped onto
 ``ledger.trade`` / ``ledger.packing`` (shipping, receiving, selling, dispensing, destroying, inspecting,
-packing/unpacking, a transformation into one new lot) with the same role table as the scan API, the capturing
-organisation checked to be the acting party, and every identifier resolved to a ledger row or refused.
+packing/unpacking, a transformation into one new lot) under the ledger's one role table (``ledger.policy``), the
+capturing organisation checked to be the acting party, and every identifier resolved to a ledger row or refused.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from ledger.errors import (
 )
 from ledger.goods import BatchLine, Goods, find_batch_id
 from ledger.identifiers import DigitalLink, parse_digital_link
-from ledger.models import Batch, Code, Organisation, Product, Role, Shipment, ShipmentLine, ShipmentStatus
+from ledger.models import Batch, Code, Organisation, Product, Shipment, ShipmentLine, ShipmentStatus
+from ledger.policy import TradeAction, require_trade_role
 from ledger.recorder import Signer
 from ledger.terms import UNIT_COUNTABLE
 
@@ -40,19 +41,6 @@ _GTIN_KEY: Final = re.compile(r"^https://id\.gs1\.org/01/(\d{14})")
 _SSCC_KEY: Final = re.compile(r"^https://id\.gs1\.org/00/(\d{18})$")
 _PARTY_USCC: Final = "urn:lotline:party:uscc:"
 _PARTY_GLN: Final = "https://id.gs1.org/417/"
-_TRADERS: Final = (Role.PRODUCER, Role.DISTRIBUTOR, Role.RETAILER, Role.CARRIER)
-# Who may apply which step: the same table as the scan API's (trace_api/scanning.py ROLES).
-_ROLES: Final[dict[str, tuple[Role, ...]]] = {
-    "ship": _TRADERS,
-    "receive": (*_TRADERS, Role.VACCINATOR),
-    "sell": (Role.RETAILER, Role.DISTRIBUTOR, Role.PRODUCER),
-    "administer": (Role.VACCINATOR,),
-    "destroy": (*_TRADERS, Role.VACCINATOR),
-    "inspect": (Role.REGULATOR, Role.PRODUCER, Role.DISTRIBUTOR, Role.RETAILER, Role.VACCINATOR),
-    "pack": (Role.PRODUCER, Role.DISTRIBUTOR, Role.CARRIER),
-    "unpack": (*_TRADERS, Role.VACCINATOR),
-    "transform": (Role.PRODUCER, Role.DISTRIBUTOR),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +76,7 @@ class EventApplier:
         self.where = f"epcisBody.eventList[{event.index}]"
         self.ctx = trade.ScanContext(org=org, event_time=event.event_time)
 
-    def apply(self) -> str:
+    def apply(self) -> TradeAction:
         kind, step = self.body["type"], self._term(epcis.BizStep, "bizStep")
         if kind == "ObjectEvent" and self.body["action"] == "OBSERVE" and step in _OBJECT_STEPS:
             return self._object(step)
@@ -104,17 +92,17 @@ class EventApplier:
             field=f"{self.where}.bizStep",
         )
 
-    def _object(self, step: epcis.BizStep) -> str:
+    def _object(self, step: epcis.BizStep) -> TradeAction:
         goods = self._goods("epcList", "quantityList")
         doc = self.event.stored
         session, signer, ctx = self.session, self.signer, self.ctx
         if step is epcis.BizStep.RECEIVING:
-            self._require_role("receive")
+            self._require_role(TradeAction.RECEIVE)
             self._require_actor("destinationList")
             sender = self._party_org("sourceList", required=False)
             shipment_id = self._shipment_for(sender, goods)
             trade.receive(session, signer, ctx, shipment_id=shipment_id, goods=goods, document=doc)
-            return "receive"
+            return TradeAction.RECEIVE
         operation = _OBJECT_STEPS[step]
         self._require_role(operation)
         self._require_actor("sourceList")
@@ -126,12 +114,10 @@ class EventApplier:
             failed = self._term(epcis.Disposition, "disposition") is epcis.Disposition.NON_CONFORMANT
             trade.inspect(session, signer, ctx, goods, passed=not failed, document=doc)
         else:
-            {"sell": trade.sell, "administer": trade.administer, "destroy": trade.destroy}[operation](
-                session, signer, ctx, goods, document=doc
-            )
+            _USES[operation](session, signer, ctx, goods, document=doc)
         return operation
 
-    def _aggregation(self, step: epcis.BizStep) -> str:
+    def _aggregation(self, step: epcis.BizStep) -> TradeAction:
         # The parent may be new: packing into an SSCC creates it, so it is not looked up among known goods.
         parent = canonical_uri(self.body.get("parentID") or "")
         link = parse_digital_link(parent) if parent else None
@@ -145,21 +131,21 @@ class EventApplier:
         children = self._goods("childEPCs", None).codes
         self._require_actor("sourceList")
         if step is epcis.BizStep.PACKING and self.body["action"] == "ADD":
-            self._require_role("pack")
+            self._require_role(TradeAction.PACK)
             packing.pack(self.session, self.signer, self.ctx, children, sscc=link.sscc, document=self.event.stored)
-            return "pack"
+            return TradeAction.PACK
         if step is epcis.BizStep.UNPACKING and self.body["action"] == "DELETE":
-            self._require_role("unpack")
+            self._require_role(TradeAction.UNPACK)
             packing.unpack(
                 self.session, self.signer, self.ctx, sscc=link.sscc, children=children, document=self.event.stored
             )
-            return "unpack"
+            return TradeAction.UNPACK
         raise InvalidTransition(
             f"{self.where}.action: packing is an ADD and unpacking a DELETE", field=f"{self.where}.action"
         )
 
-    def _transform(self) -> str:
-        self._require_role("transform")
+    def _transform(self) -> TradeAction:
+        self._require_role(TradeAction.TRANSFORM)
         self._require_actor("sourceList")
         outputs = self.body.get("outputQuantityList") or []
         if self.body.get("outputEPCList") or len(outputs) != 1:
@@ -179,7 +165,7 @@ class EventApplier:
             output_quantity=output.quantity,
             document=self.event.stored,
         )
-        return "transform"
+        return TradeAction.TRANSFORM
 
     # --- names -> ledger rows ---
 
@@ -234,13 +220,12 @@ class EventApplier:
                 field=f"{self.where}.{list_name}",
             )
 
-    def _require_role(self, operation: str) -> None:
-        roles = _ROLES[operation]
-        if not any(self.org.has_role(role) for role in roles):
-            raise RoleRequired(
-                f"{self.where}: only a {' or '.join(r.value for r in roles)} may {operation}",
-                required=[r.value for r in roles],
-            )
+    def _require_role(self, action: TradeAction) -> None:
+        """The ledger's role check, made before the event's parties are looked at and naming the event refused."""
+        try:
+            require_trade_role(self.org, action)
+        except RoleRequired as refused:
+            raise RoleRequired(f"{self.where}: {refused.detail}", **refused.context) from None
 
     def _shipment_for(self, sender: Organisation | None, goods: Goods) -> int:
         """The shipment a receiving event closes: the one its codes travel on, else the oldest open shipment to
@@ -293,12 +278,17 @@ class EventApplier:
 
 
 _OBJECT_STEPS: Final = {
-    epcis.BizStep.SHIPPING: "ship",
-    epcis.BizStep.RECEIVING: "receive",
-    epcis.BizStep.RETAIL_SELLING: "sell",
-    epcis.BizStep.DISPENSING: "administer",
-    epcis.BizStep.DESTROYING: "destroy",
-    epcis.BizStep.INSPECTING: "inspect",
+    epcis.BizStep.SHIPPING: TradeAction.SHIP,
+    epcis.BizStep.RECEIVING: TradeAction.RECEIVE,
+    epcis.BizStep.RETAIL_SELLING: TradeAction.SELL,
+    epcis.BizStep.DISPENSING: TradeAction.ADMINISTER,
+    epcis.BizStep.DESTROYING: TradeAction.DESTROY,
+    epcis.BizStep.INSPECTING: TradeAction.INSPECT,
+}
+_USES: Final = {
+    TradeAction.SELL: trade.sell,
+    TradeAction.ADMINISTER: trade.administer,
+    TradeAction.DESTROY: trade.destroy,
 }
 
 

@@ -43,13 +43,14 @@ from ledger.errors import (
     InvalidEvent,
     InvalidIdentifier,
     PayloadTooLarge,
-    UnknownOrganisation,
 )
 from ledger.event_hash import STANDARD_CONTEXT, event_hash
-from ledger.identifiers import normalize_gtin, normalize_sscc, validate_uscc
+from ledger.identifiers import normalize_gtin, normalize_sscc
 from ledger.keys import KeyVault
 from ledger.models import Code, Event, Organisation, Product
+from ledger.policy import TradeAction
 from ledger.recorder import Signer, record_event
+from ledger.registry import organisation_by_uscc
 from ledger.settings import get_settings
 from ledger.signing import SigningDomain
 
@@ -74,7 +75,7 @@ class EventStatus:
     index: int
     event_id: str
     outcome: Outcome
-    operation: str | None = None
+    operation: TradeAction | None = None
     declared_event_id: str | None = None
 
 
@@ -150,11 +151,7 @@ def run_epcis_import(database_url: str, path: Path | str, org_uscc: str) -> list
     engine = make_engine(database_url)
     try:
         with session_scope(make_session_factory(engine)) as session:
-            uscc = validate_uscc(org_uscc)
-            org = session.scalar(select(Organisation).where(Organisation.uscc == uscc))
-            if org is None:
-                raise UnknownOrganisation(f"no organisation with USCC {uscc} is registered", uscc=uscc)
-            return capture(session, signer, org, events)
+            return capture(session, signer, organisation_by_uscc(session, org_uscc), events)
     finally:
         engine.dispose()
 

@@ -1,1 +1,1 @@
-"""The ledger core: everything every other lotline package builds on (DESIGN.md §2)."""
+"""The ledger core: everything every other lotline package builds on (docs/architecture.md)."""

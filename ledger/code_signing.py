@@ -1,4 +1,4 @@
-"""Issuer signatures on item codes, so that a forged code is recognised offline (DESIGN §3).
+"""Issuer signatures on item codes, so that a forged code is recognised offline (docs/identifiers.md).
 
 A code is signed by the secp256k1 key of the organisation that issued it (its chain address), and the signature
 travels in the QR code itself, as the Digital Link query attribute ``s``:

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger import epcis, terms
+from ledger import epcis_events, terms
 from ledger.code_signing import sign_item_serials
 from ledger.errors import NotHolder, QuantityExceeded, UnknownBatch
 from ledger.goods import lock_batches
 from ledger.identifiers import new_serials
-from ledger.models import Code, CodeKind, CodeRun, CodeStatus, Organisation, Product
+from ledger.models import Batch, Code, CodeKind, CodeRun, CodeStatus, Organisation, Product
 from ledger.recorder import Signer, record_event
 from ledger.rules import require_quantity
 
@@ -38,19 +38,10 @@ def issue_item_codes(
 ) -> list[str]:
     """Issue ``count`` new item serials for a batch; returns the serials in issue order."""
     count = require_quantity(count, what="number of codes")
-    batch = lock_batches(session, [batch_id]).get(batch_id)
-    if batch is None:
-        raise UnknownBatch(f"no batch {batch_id}", batch_id=batch_id)
-    if batch.registrant_org_id != org.id:
-        raise NotHolder("only the batch's registrant issues its item codes", batch_id=batch_id)
+    batch = _registrants_batch(session, org, batch_id)
     product = session.get(Product, batch.product_id)
     assert product is not None
-    issued = (
-        session.scalar(
-            select(func.count()).select_from(Code).where(Code.batch_id == batch_id, Code.kind == CodeKind.ITEM)
-        )
-        or 0
-    )
+    issued = _issued(session, batch_id)
     if issued + count > batch.quantity:
         raise QuantityExceeded(
             f"batch has {batch.quantity} units and {issued} codes already; {count} more would exceed it",
@@ -64,16 +55,13 @@ def issue_item_codes(
     # Each code carries its issuer's signature (in the QR's Digital Link), so a forged code is caught offline.
     signatures = sign_item_serials(signer.private_key(org), product.gtin, batch.lot, serials)
     when = event_time or datetime.now(UTC)
+    read_point = terms.location_uri(location_id) if location_id else None
     for start in range(0, count, EVENT_CHUNK):
-        chunk = serials[start : start + EVENT_CHUNK]
-        document = epcis.object_event(
-            action=epcis.Action.ADD,
-            epc_list=[terms.item_epc(product.gtin, s) for s in chunk],
-            biz_step=epcis.BizStep.COMMISSIONING,
-            disposition=epcis.Disposition.ACTIVE,
+        document = epcis_events.item_commissioning(
             event_time=when,
-            read_point=terms.location_uri(location_id) if location_id else None,
-            source_list=[terms.owning_party(org.uscc, org.gln)],
+            epcs=[terms.item_epc(product.gtin, s) for s in serials[start : start + EVENT_CHUNK]],
+            registrant=terms.owning_party(org.uscc, org.gln),
+            read_point=read_point,
         )
         record_event(
             session, signer, org=org, document=document, batches=[batch], event_time=when, location_id=location_id
@@ -104,11 +92,7 @@ RUN_CHUNK = 50_000
 def start_run(session: Session, org: Organisation, batch_id: int, count: int) -> CodeRun:
     """Record a code run after checking it can succeed (registrant, capacity), so a refused run is refused now."""
     count = require_quantity(count, what="number of codes")
-    batch = lock_batches(session, [batch_id]).get(batch_id)
-    if batch is None:
-        raise UnknownBatch(f"no batch {batch_id}", batch_id=batch_id)
-    if batch.registrant_org_id != org.id:
-        raise NotHolder("only the batch's registrant issues its item codes", batch_id=batch_id)
+    batch = _registrants_batch(session, org, batch_id)
     issued = _issued(session, batch_id)
     queued = (
         session.scalar(
@@ -160,6 +144,16 @@ def continue_run(session_factory: sessionmaker[Session], signer: Signer, run_id:
             chunk = min(left, RUN_CHUNK)
             issue_item_codes(session, signer, org, run.batch_id, chunk, run=run.id)
             run.issued += chunk
+
+
+def _registrants_batch(session: Session, org: Organisation, batch_id: int) -> Batch:
+    """The batch, locked, if the organisation registered it: only its registrant issues its item codes."""
+    batch = lock_batches(session, [batch_id]).get(batch_id)
+    if batch is None:
+        raise UnknownBatch(f"no batch {batch_id}", batch_id=batch_id)
+    if batch.registrant_org_id != org.id:
+        raise NotHolder("only the batch's registrant issues its item codes", batch_id=batch_id)
+    return batch
 
 
 def _issued(session: Session, batch_id: int) -> int:

@@ -30,11 +30,11 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any, Final
 
 from ledger.epc_uri import canonical_uri
 from ledger.errors import InvalidEvent
+from ledger.jsonld import EPCIS_TERMS, Scope
 
 STANDARD_CONTEXT: Final = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 # The reference ships both; they differ only in a datatype that never reaches the hash.
@@ -73,7 +73,6 @@ _PAIR_LISTS: Final = frozenset({"sourceList", "destinationList", "bizTransaction
 _UNSORTED_KEYS: Final = ("bizTransaction", "source", "destination")
 _SKIPPED_KEYS: Final = frozenset({"#text", "rdfs:comment", "comment"})
 _NOT_HASHED: Final = frozenset({"recordTime", "eventID", "type", "errorDeclaration"})
-_VOCABULARIES: Final = ("https://ref.gs1.org/cbv", "https://gs1.org/voc")
 
 # A tree node is the reference's (name, text, children); children of the three pair lists are 2-tuples of nodes.
 _Node = tuple[str, str, list[Any]]
@@ -123,80 +122,11 @@ def pre_hash_string(event: Mapping[str, Any], context: Mapping[str, Any] | Seque
 # --- context: namespaces for extension keys, and the CBV short names JSON-LD would expand -------------------
 
 
-class _Scope:
-    """An active JSON-LD context, reduced to the term definitions that decide how a value expands.
-
-    The reference JSON-LD-expands the document and then swaps every bare string that ends one of the expanded
-    CBV/GS1-vocabulary IRIs for that IRI. Walking the event with the EPCIS context finds the same IRIs.
-    """
-
-    def __init__(self, terms: dict[str, Any]) -> None:
-        self.terms = terms
-        self._plans: dict[str, tuple[str, _Scope, Any]] = {}
-
-    def _plan(self, key: str) -> tuple[str, _Scope, Any]:
-        """How the value of ``key`` expands: as an @id, as an @type, as a property (with its coercion), or not."""
-        if key not in self._plans:
-            term = self.terms.get(key)
-            keyword = key if key.startswith("@") else term if isinstance(term, str) and term[:1] == "@" else None
-            if keyword in ("@id", "@type"):
-                self._plans[key] = (keyword, self, None)
-            elif isinstance(term, dict):
-                local = term.get("@context")
-                self._plans[key] = ("property", _Scope(_merge(self.terms, local)) if local else self, term.get("@type"))
-            elif term is not None or ":" in key:
-                self._plans[key] = ("property", self, None)
-            else:  # JSON-LD drops undefined, unprefixed keys (this context has no @vocab)
-                self._plans[key] = ("dropped", self, None)
-        return self._plans[key]
-
-    def expand(self, value: str, *, vocab: bool) -> str:
-        if vocab and value in self.terms:
-            target = self.terms[value]
-            iri = target if isinstance(target, str) else target.get("@id") if isinstance(target, dict) else None
-            return self.expand(iri, vocab=False) if isinstance(iri, str) and not iri.startswith("@") else value
-        prefix, colon, suffix = value.partition(":")
-        target = self.terms.get(prefix)
-        if colon and not suffix.startswith("//") and isinstance(target, str) and not target.startswith("@"):
-            return self.expand(target, vocab=False) + suffix
-        return value
-
-    def vocabulary(self, node: Mapping[str, Any], found: set[str]) -> set[str]:
-        """Add to ``found`` the CBV / GS1 Web vocabulary IRIs that JSON-LD expansion of ``node`` yields."""
-        for key, value in node.items():
-            kind, scope, coerce = self._plan(key)
-            if kind == "dropped":
-                continue
-            for item in value if isinstance(value, list) else (value,):
-                if isinstance(item, str):
-                    if kind == "@type" or coerce == "@vocab":
-                        item = scope.expand(item, vocab=True)
-                    elif kind == "@id" or coerce == "@id":
-                        item = scope.expand(item, vocab=False)
-                    if item.startswith(_VOCABULARIES):
-                        found.add(item)
-                elif isinstance(item, Mapping) and kind == "property":
-                    scope.vocabulary(item, found)
-                elif isinstance(item, list):
-                    scope.vocabulary({key: item}, found)
-        return found
+_DEFAULT: Final[tuple[Scope, dict[str, str]]] = (Scope(EPCIS_TERMS), {})
+_resolved: dict[str, tuple[Scope, dict[str, str]]] = {}
 
 
-def _merge(terms: dict[str, Any], local: Any) -> dict[str, Any]:
-    merged = dict(terms)
-    for part in local if isinstance(local, list) else [local]:
-        merged.update({k: v for k, v in part.items() if not k.startswith("@")})
-    return merged
-
-
-_EPCIS_TERMS: Final[dict[str, Any]] = _merge(
-    {}, json.loads(files("ledger.schemas").joinpath("epcis-context.jsonld").read_text())["@context"]
-)
-_DEFAULT: Final[tuple[_Scope, dict[str, str]]] = (_Scope(_EPCIS_TERMS), {})
-_resolved: dict[str, tuple[_Scope, dict[str, str]]] = {}
-
-
-def _resolve_context(context: Any) -> tuple[_Scope, dict[str, str]]:
+def _resolve_context(context: Any) -> tuple[Scope, dict[str, str]]:
     if context is None or context == STANDARD_CONTEXT:
         return _DEFAULT
     key = json.dumps(context, sort_keys=True)
@@ -207,17 +137,17 @@ def _resolve_context(context: Any) -> tuple[_Scope, dict[str, str]]:
             if isinstance(part, str):
                 if part not in _KNOWN_CONTEXTS:
                     raise InvalidEvent(f"unknown remote @context {part!r}; only the EPCIS 2.0 context is known")
-                terms.update(_EPCIS_TERMS)
+                terms.update(EPCIS_TERMS)
                 continue
             for name, definition in part.items():
-                if name in _EPCIS_TERMS and _EPCIS_TERMS[name] != definition:
+                if name in EPCIS_TERMS and EPCIS_TERMS[name] != definition:
                     raise InvalidEvent(f"@context redefines the protected EPCIS term {name!r}", field="@context")
                 # Expanded term definitions crash the reference's namespace scan; we hash as if they were
                 # absent, which is what the reference gives once they are removed.
                 if isinstance(definition, str):
                     prefixes[name] = definition
                     terms[name] = definition
-        _resolved[key] = (_Scope(terms), prefixes)
+        _resolved[key] = (Scope(terms), prefixes)
     return _resolved[key]
 
 

@@ -10,23 +10,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import epcis, terms
+from ledger import epcis_events, terms
+from ledger.bookkeeping import enter_transformation
 from ledger.errors import AlreadyExists, InvalidTransition, UnknownCode, UnknownProduct
 from ledger.event_hash import hash_digest
-from ledger.goods import Goods, code_label, holding_for_update, item_state, resolve
+from ledger.goods import Goods, ResolvedGoods, code_label, item_state, resolve
 from ledger.identifiers import DigitalLink, make_sscc, normalize_gtin, normalize_sscc, validate_lot
 from ledger.merkle import batch_key
-from ledger.models import (
-    Batch,
-    Code,
-    CodeKind,
-    CodeStatus,
-    Event,
-    Movement,
-    MovementKind,
-    Product,
-    Transformation,
-)
+from ledger.models import Batch, Code, CodeKind, CodeStatus, Event, Product
+from ledger.policy import TradeAction, require_trade_role
 from ledger.recorder import ZERO_HEAD, Signer
 from ledger.rules import require_holder, require_quantity
 from ledger.trade import ScanContext, check_outgoing, epcs_of, quantities_of, read_point, record_scan_event
@@ -52,7 +44,9 @@ def pack(
 ) -> tuple[Event, Code]:
     """Put items (or smaller units) into a case or pallet. The parent is created if it is new.
 
-    As in ``ledger.trade``, a given ``document`` (a captured EPCIS event) is recorded instead of the built one."""
+    As in ``ledger.trade``, the organisation's roles are checked first (``ledger.policy``), and a given
+    ``document`` (a captured EPCIS event) is recorded instead of the built one."""
+    require_trade_role(ctx.org, TradeAction.PACK)
     sscc = normalize_sscc(sscc)
     if not children:
         raise InvalidTransition("packing needs at least one child code")
@@ -80,14 +74,8 @@ def pack(
         require_holder(item_state(parent, f"(00){sscc}"), ctx.org.id)
     when = ctx.time()
     if document is None:
-        document = epcis.aggregation_event(
-            action=epcis.Action.ADD,
-            parent_id=terms.sscc_epc(sscc),
-            child_epcs=epcs_of(resolved),
-            biz_step=epcis.BizStep.PACKING,
-            disposition=epcis.Disposition.IN_PROGRESS,
-            event_time=when,
-            read_point=read_point(ctx),
+        document = epcis_events.aggregation(
+            TradeAction.PACK, sscc=sscc, child_epcs=epcs_of(resolved), event_time=when, read_point=read_point(ctx)
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     for code in resolved.top_codes:
@@ -105,6 +93,7 @@ def unpack(
     document: dict[str, Any] | None = None,
 ) -> Event:
     """Take some (or all) children out of a case or pallet."""
+    require_trade_role(ctx.org, TradeAction.UNPACK)
     sscc = normalize_sscc(sscc)
     parent = session.scalar(select(Code).where(Code.sscc == sscc).with_for_update())
     if parent is None:
@@ -125,13 +114,8 @@ def unpack(
         resolved = resolve(session, Goods(codes=tuple(_link(session, c) for c in taken_out)))
     when = ctx.time()
     if document is None:
-        document = epcis.aggregation_event(
-            action=epcis.Action.DELETE,
-            parent_id=terms.sscc_epc(sscc),
-            child_epcs=epcs_of(resolved),
-            biz_step=epcis.BizStep.UNPACKING,
-            event_time=when,
-            read_point=read_point(ctx),
+        document = epcis_events.aggregation(
+            TradeAction.UNPACK, sscc=sscc, child_epcs=epcs_of(resolved), event_time=when, read_point=read_point(ctx)
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     for code in taken_out:
@@ -161,6 +145,7 @@ def transform(
     document: dict[str, Any] | None = None,
 ) -> tuple[Event, Batch]:
     """Consume input batches (e.g. carcasses) into a new output batch (cut packs) that this holder owns."""
+    require_trade_role(ctx.org, TradeAction.TRANSFORM)
     output_gtin, output_lot = normalize_gtin(output_gtin), validate_lot(output_lot)
     output_quantity = require_quantity(output_quantity, what="output quantity")
     product = session.scalar(select(Product).where(Product.gtin == output_gtin))
@@ -172,71 +157,42 @@ def transform(
     if not resolved.quantity_by_batch():
         raise InvalidTransition("a transformation needs at least one input")
     check_outgoing(session, ctx, resolved, action="transformed", available=True)
-    expiries = [b.expiry_date for b in resolved.batches.values() if b.expiry_date is not None]
-    output = Batch(
-        product_id=product.id,
-        lot=output_lot,
-        registrant_org_id=ctx.org.id,
-        quantity=output_quantity,
-        expiry_date=min(expiries) if expiries else None,
-        batch_key="0x" + batch_key(output_gtin, output_lot).hex(),
-        registration_hash=ZERO_HEAD,
-        chain_head=ZERO_HEAD,
-        event_count=0,
-    )
-    session.add(output)
-    session.flush()
+    output = _output_batch(session, ctx, resolved, product, output_lot, output_quantity)
     when = ctx.time()
     if document is None:
-        document = epcis.transformation_event(
-            input_epcs=epcs_of(resolved),
-            input_quantity_list=quantities_of(resolved),
-            output_quantity_list=[terms.quantity_element(output_gtin, output_lot, output_quantity, product.unit)],
-            biz_step=epcis.BizStep.TRANSFORMING,
-            disposition=epcis.Disposition.ACTIVE,
+        document = epcis_events.transformation(
             event_time=when,
+            input_epcs=epcs_of(resolved),
+            input_quantities=quantities_of(resolved),
+            output=terms.quantity_element(output_gtin, output_lot, output_quantity, product.unit),
             read_point=read_point(ctx),
         )
     touched = [*resolved.batches.values(), output]
     event = record_scan_event(session, signer, ctx, document, touched, when)
     # A transformed batch has no registrant declaration: its birth certificate is the transformation event.
     output.registration_hash = "0x" + hash_digest(event.event_id).hex()
-    for batch_id, quantity in resolved.quantity_by_batch().items():
-        session.add(
-            Transformation(
-                event_seq=event.seq,
-                org_id=ctx.org.id,
-                input_batch_id=batch_id,
-                output_batch_id=output.id,
-                input_quantity=quantity,
-            )
-        )
-        session.add(
-            Movement(
-                event_seq=event.seq,
-                batch_id=batch_id,
-                kind=MovementKind.TRANSFORM_IN,
-                from_org_id=ctx.org.id,
-                quantity=quantity,
-            )
-        )
-        holding = holding_for_update(session, ctx.org.id, batch_id)
-        holding.on_hand -= quantity
-        holding.transformed += quantity
-        holding.updated_at = when
-    session.add(
-        Movement(
-            event_seq=event.seq,
-            batch_id=output.id,
-            kind=MovementKind.TRANSFORM_OUT,
-            to_org_id=ctx.org.id,
-            quantity=output_quantity,
-        )
-    )
-    holding = holding_for_update(session, ctx.org.id, output.id)
-    holding.on_hand += output_quantity
-    holding.received += output_quantity
-    holding.updated_at = when
+    enter_transformation(session, event.seq, ctx.org.id, resolved.quantity_by_batch(), output, when)
     for code in resolved.items:
         code.status, code.consumed_at = CodeStatus.TRANSFORMED, when
     return event, output
+
+
+def _output_batch(
+    session: Session, ctx: ScanContext, inputs: ResolvedGoods, product: Product, lot: str, quantity: int
+) -> Batch:
+    """The new batch a transformation makes, held by the transforming organisation; it expires with its inputs."""
+    expiries = [b.expiry_date for b in inputs.batches.values() if b.expiry_date is not None]
+    output = Batch(
+        product_id=product.id,
+        lot=lot,
+        registrant_org_id=ctx.org.id,
+        quantity=quantity,
+        expiry_date=min(expiries) if expiries else None,
+        batch_key="0x" + batch_key(product.gtin, lot).hex(),
+        registration_hash=ZERO_HEAD,
+        chain_head=ZERO_HEAD,
+        event_count=0,
+    )
+    session.add(output)
+    session.flush()
+    return output

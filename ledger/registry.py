@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import epcis, terms
+from ledger import epcis_events, terms
 from ledger.errors import AlreadyExists, InvalidInput, NotAuthenticated, UnknownOrganisation, UnknownProduct
 from ledger.identifiers import make_gtin, normalize_gln, normalize_gtin, validate_lot, validate_uscc
 from ledger.keys import KeyVault, address_of, generate_private_key, hash_token, new_token
@@ -36,7 +36,7 @@ from ledger.models import (
 from ledger.recorder import ZERO_HEAD, Signer, record_event
 from ledger.rules import require_quantity
 
-# What each flow must declare at registration (DESIGN.md §1). A batch missing one is refused, not half-registered.
+# What each flow must declare at registration (docs/flows.md). A batch missing one is refused, not half-registered.
 REQUIRED_BY_CATEGORY: dict[Category, tuple[str, ...]] = {
     Category.COLD_CHAIN: (
         "customs_declaration_no",
@@ -229,14 +229,7 @@ def register_batch(
     gtin = normalize_gtin(gtin)
     lot = validate_lot(lot)
     quantity = require_quantity(quantity)
-    product = session.scalar(select(Product).where(Product.gtin == gtin))
-    if product is None:
-        raise UnknownProduct(f"no product with GTIN {gtin} is registered", gtin=gtin)
-    missing = [name for name in REQUIRED_BY_CATEGORY[product.category] if getattr(attrs, name) in (None, "")]
-    if missing:
-        raise InvalidInput(f"a {product.category.value} batch must declare: {', '.join(missing)}", missing=missing)
-    if session.scalar(select(Batch.id).where(Batch.product_id == product.id, Batch.lot == lot)) is not None:
-        raise AlreadyExists(f"batch {gtin}/{lot} is already registered", gtin=gtin, lot=lot)
+    product = _registrable_product(session, gtin, lot, attrs)
     event_time = event_time or datetime.now(UTC)
 
     reg_hash = registration_hash(product, lot, org, quantity, attrs)
@@ -255,14 +248,11 @@ def register_batch(
     session.add(batch)
     session.flush()
     session.add(Holding(org_id=org.id, batch_id=batch.id, on_hand=quantity, received=quantity, updated_at=event_time))
-    document = epcis.object_event(
-        action=epcis.Action.ADD,
-        quantity_list=[terms.quantity_element(gtin, lot, quantity, product.unit)],
-        biz_step=epcis.BizStep.COMMISSIONING,
-        disposition=epcis.Disposition.ACTIVE,
+    document = epcis_events.lot_commissioning(
         event_time=event_time,
+        lot=terms.quantity_element(gtin, lot, quantity, product.unit),
+        registrant=terms.owning_party(org.uscc, org.gln),
         read_point=terms.location_uri(location_id) if location_id else None,
-        source_list=[terms.owning_party(org.uscc, org.gln)],
         ilmd=terms.lot_master_data(expiry_date=attrs.expiry_date, production_date=attrs.production_date),
     )
     event = record_event(
@@ -273,17 +263,33 @@ def register_batch(
             event_seq=event.seq, batch_id=batch.id, kind=MovementKind.COMMISSION, to_org_id=org.id, quantity=quantity
         )
     )
-    session.add(
-        ChainJob(
-            kind="register_batch",
-            payload={
-                "batch_id": batch.id,
-                "batch_key": batch.batch_key,
-                "registration_hash": reg_hash,
-                "category": product.category.value,
-                "org_id": org.id,
-            },
-            status=ChainJobStatus.PENDING,
-        )
-    )
+    session.add(_registration_job(batch, product, org))
     return batch
+
+
+def _registration_job(batch: Batch, product: Product, registrant: Organisation) -> ChainJob:
+    """The chain job that anchors the registrant's declaration (``registerBatch``, docs/anchoring.md)."""
+    return ChainJob(
+        kind="register_batch",
+        payload={
+            "batch_id": batch.id,
+            "batch_key": batch.batch_key,
+            "registration_hash": batch.registration_hash,
+            "category": product.category.value,
+            "org_id": registrant.id,
+        },
+        status=ChainJobStatus.PENDING,
+    )
+
+
+def _registrable_product(session: Session, gtin: str, lot: str, attrs: BatchAttributes) -> Product:
+    """The batch's product, once the batch is known to be new and to declare what its flow requires."""
+    product = session.scalar(select(Product).where(Product.gtin == gtin))
+    if product is None:
+        raise UnknownProduct(f"no product with GTIN {gtin} is registered", gtin=gtin)
+    missing = [name for name in REQUIRED_BY_CATEGORY[product.category] if getattr(attrs, name) in (None, "")]
+    if missing:
+        raise InvalidInput(f"a {product.category.value} batch must declare: {', '.join(missing)}", missing=missing)
+    if session.scalar(select(Batch.id).where(Batch.product_id == product.id, Batch.lot == lot)) is not None:
+        raise AlreadyExists(f"batch {gtin}/{lot} is already registered", gtin=gtin, lot=lot)
+    return product

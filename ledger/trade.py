@@ -1,8 +1,9 @@
 """Trade scans: ship, receive, sell, administer, destroy, inspect.
 
-Each function checks every rule against locked rows first (``ledger.goods`` + ``ledger.rules``), then writes
-the EPCIS event (``ledger.recorder``), the trade-graph edges and the holdings, all in the caller's transaction.
-A refusal raises before the first write, so nothing of a refused scan is ever stored.
+Each function checks first that the organisation's roles allow the action (``ledger.policy``), then every rule
+against locked rows (``ledger.goods`` + ``ledger.rules``), and only then writes the EPCIS event
+(``ledger.epcis_events``, ``ledger.recorder``) and enters it in the books (``ledger.bookkeeping``), all in the
+caller's transaction. A refusal raises before the first write, so nothing of a refused scan is ever stored.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import epcis, terms
+from ledger import epcis_events, terms
+from ledger.bookkeeping import enter_receipt, enter_shipment, enter_use
 from ledger.errors import (
     AlreadyConsumed,
     InvalidTransition,
@@ -31,7 +33,6 @@ from ledger.goods import (
     ResolvedGoods,
     batch_state,
     code_label,
-    holding_for_update,
     item_state,
     lock_holding,
     recalled_codes,
@@ -46,7 +47,6 @@ from ledger.models import (
     Event,
     Hold,
     HoldKind,
-    Movement,
     MovementKind,
     Organisation,
     Product,
@@ -55,6 +55,7 @@ from ledger.models import (
     ShipmentLine,
     ShipmentStatus,
 )
+from ledger.policy import TradeAction, require_trade_role
 from ledger.recorder import Signer, record_event
 from ledger.rules import (
     CONSUMED,
@@ -158,7 +159,9 @@ def ship(
     """Ship goods to another organisation; they are in transit until it receives them.
 
     ``document``, when given, is recorded instead of the event this function builds (an EPCIS capture keeps the
-    partner's own event and so its hash); every rule and write stays the same. So for the functions below."""
+    partner's own event and so its hash); every rule and write stays the same. So for the functions below.
+    Each refuses first an organisation whose roles may not take the action (``ledger.policy``)."""
+    require_trade_role(ctx.org, TradeAction.SHIP)
     receiver = session.get(Organisation, to_org_id)
     if receiver is None:
         raise UnknownOrganisation(f"no organisation {to_org_id}", org_id=to_org_id)
@@ -168,16 +171,14 @@ def ship(
     check_outgoing(session, ctx, resolved, action="shipped", available=True)
     when = ctx.time()
     if document is None:
-        document = epcis.object_event(
-            action=epcis.Action.OBSERVE,
-            epc_list=epcs_of(resolved),
-            quantity_list=quantities_of(resolved),
-            biz_step=epcis.BizStep.SHIPPING,
-            disposition=epcis.Disposition.IN_TRANSIT,
+        document = epcis_events.transfer(
+            TradeAction.SHIP,
             event_time=when,
+            epcs=epcs_of(resolved),
+            quantities=quantities_of(resolved),
+            sender=terms.owning_party(ctx.org.uscc, ctx.org.gln),
+            receiver=terms.owning_party(receiver.uscc, receiver.gln),
             read_point=read_point(ctx),
-            source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
-            destination_list=[terms.owning_party(receiver.uscc, receiver.gln)],
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     shipment = Shipment(
@@ -185,23 +186,7 @@ def ship(
     )
     session.add(shipment)
     session.flush()
-    for batch_id, quantity in resolved.quantity_by_batch().items():
-        session.add(ShipmentLine(shipment_id=shipment.id, batch_id=batch_id, quantity=quantity, received_quantity=0))
-        session.add(
-            Movement(
-                event_seq=event.seq,
-                batch_id=batch_id,
-                kind=MovementKind.SHIP,
-                from_org_id=ctx.org.id,
-                to_org_id=receiver.id,
-                quantity=quantity,
-                shipment_id=shipment.id,
-            )
-        )
-        holding = holding_for_update(session, ctx.org.id, batch_id)
-        holding.on_hand -= quantity
-        holding.shipped += quantity
-        holding.updated_at = when
+    enter_shipment(session, event.seq, shipment, resolved.quantity_by_batch(), when)
     for code in resolved.items + resolved.containers:
         code.status, code.holder_org_id, code.shipment_id = CodeStatus.IN_TRANSIT, None, shipment.id
     return event, shipment
@@ -217,15 +202,8 @@ def receive(
     document: dict[str, Any] | None = None,
 ) -> Event:
     """Receive a shipment addressed to the scanning organisation: all that is outstanding, or the goods named."""
-    shipment = session.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
-    if shipment is None:
-        raise UnknownShipment(f"no shipment {shipment_id}", shipment_id=shipment_id)
-    lines = {
-        line.batch_id: line
-        for line in session.scalars(
-            select(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id).with_for_update()
-        )
-    }
+    require_trade_role(ctx.org, TradeAction.RECEIVE)
+    shipment, lines = _lock_shipment(session, shipment_id)
     state = ShipmentState(
         shipment_id=shipment.id,
         to_org_id=shipment.to_org_id,
@@ -242,40 +220,31 @@ def receive(
     sender = session.get(Organisation, shipment.from_org_id)
     assert sender is not None
     if document is None:
-        document = epcis.object_event(
-            action=epcis.Action.OBSERVE,
-            epc_list=epcs_of(resolved),
-            quantity_list=quantities_of(resolved),
-            biz_step=epcis.BizStep.RECEIVING,
-            disposition=epcis.Disposition.IN_PROGRESS,
+        document = epcis_events.transfer(
+            TradeAction.RECEIVE,
             event_time=when,
+            epcs=epcs_of(resolved),
+            quantities=quantities_of(resolved),
+            sender=terms.owning_party(sender.uscc, sender.gln),
+            receiver=terms.owning_party(ctx.org.uscc, ctx.org.gln),
             read_point=read_point(ctx),
-            source_list=[terms.owning_party(sender.uscc, sender.gln)],
-            destination_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
-    for batch_id, quantity in resolved.quantity_by_batch().items():
-        lines[batch_id].received_quantity += quantity
-        session.add(
-            Movement(
-                event_seq=event.seq,
-                batch_id=batch_id,
-                kind=MovementKind.RECEIVE,
-                from_org_id=shipment.from_org_id,
-                to_org_id=ctx.org.id,
-                quantity=quantity,
-                shipment_id=shipment.id,
-            )
-        )
-        holding = holding_for_update(session, ctx.org.id, batch_id)
-        holding.on_hand += quantity
-        holding.received += quantity
-        holding.updated_at = when
+    enter_receipt(session, event.seq, shipment, lines, resolved.quantity_by_batch(), when)
     for code in resolved.items + resolved.containers:
         code.status, code.holder_org_id, code.shipment_id = CodeStatus.ACTIVE, ctx.org.id, None
     complete = all(line.received_quantity >= line.quantity for line in lines.values())
     shipment.status = ShipmentStatus.RECEIVED if complete else ShipmentStatus.PARTIALLY_RECEIVED
     return event
+
+
+def _lock_shipment(session: Session, shipment_id: int) -> tuple[Shipment, dict[int, ShipmentLine]]:
+    """The shipment and its lines by batch, locked: two receipts of one shipment must not both count a line."""
+    shipment = session.scalar(select(Shipment).where(Shipment.id == shipment_id).with_for_update())
+    if shipment is None:
+        raise UnknownShipment(f"no shipment {shipment_id}", shipment_id=shipment_id)
+    lines = session.scalars(select(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id).with_for_update())
+    return shipment, {line.batch_id: line for line in lines}
 
 
 def _outstanding_goods(session: Session, state: ShipmentState) -> Goods:
@@ -309,6 +278,14 @@ def _outstanding_goods(session: Session, state: ShipmentState) -> Goods:
     return Goods(codes=tuple(links), lines=tuple(lines))
 
 
+# How each use of goods is named in a refusal, and which action and final code status it is.
+_USES: Final = {
+    MovementKind.SELL: ("sold", TradeAction.SELL, CodeStatus.SOLD),
+    MovementKind.ADMINISTER: ("administered", TradeAction.ADMINISTER, CodeStatus.ADMINISTERED),
+    MovementKind.DESTROY: ("destroyed", TradeAction.DESTROY, CodeStatus.DESTROYED),
+}
+
+
 def _consume(
     session: Session,
     signer: Signer,
@@ -318,7 +295,8 @@ def _consume(
     kind: MovementKind,
     document: dict[str, Any] | None = None,
 ) -> Event:
-    verb = {MovementKind.SELL: "sold", MovementKind.ADMINISTER: "administered", MovementKind.DESTROY: "destroyed"}[kind]
+    verb, action, status = _USES[kind]
+    require_trade_role(ctx.org, action)
     resolved = resolve(session, goods)
     if kind is MovementKind.ADMINISTER:
         for product in resolved.products.values():
@@ -329,34 +307,17 @@ def _consume(
     # Destroying recalled or held goods is how a recall is closed; selling or administering them is refused.
     check_outgoing(session, ctx, resolved, action=verb, available=kind is not MovementKind.DESTROY)
     when = ctx.time()
-    biz_step, disposition, status = {
-        MovementKind.SELL: (epcis.BizStep.RETAIL_SELLING, epcis.Disposition.RETAIL_SOLD, CodeStatus.SOLD),
-        MovementKind.ADMINISTER: (epcis.BizStep.DISPENSING, epcis.Disposition.DISPENSED, CodeStatus.ADMINISTERED),
-        MovementKind.DESTROY: (epcis.BizStep.DESTROYING, epcis.Disposition.DESTROYED, CodeStatus.DESTROYED),
-    }[kind]
     if document is None:
-        document = epcis.object_event(
-            action=epcis.Action.DELETE if kind is MovementKind.DESTROY else epcis.Action.OBSERVE,
-            epc_list=epcs_of(resolved),
-            quantity_list=quantities_of(resolved),
-            biz_step=biz_step,
-            disposition=disposition,
+        document = epcis_events.consumption(
+            action,
             event_time=when,
+            epcs=epcs_of(resolved),
+            quantities=quantities_of(resolved),
+            holder=terms.owning_party(ctx.org.uscc, ctx.org.gln),
             read_point=read_point(ctx),
-            source_list=[terms.owning_party(ctx.org.uscc, ctx.org.gln)],
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
-    for batch_id, quantity in resolved.quantity_by_batch().items():
-        session.add(
-            Movement(event_seq=event.seq, batch_id=batch_id, kind=kind, from_org_id=ctx.org.id, quantity=quantity)
-        )
-        holding = holding_for_update(session, ctx.org.id, batch_id)
-        holding.on_hand -= quantity
-        if kind is MovementKind.DESTROY:
-            holding.destroyed += quantity
-        else:
-            holding.consumed += quantity
-        holding.updated_at = when
+    enter_use(session, event.seq, ctx.org.id, kind, resolved.quantity_by_batch(), when)
     for code in resolved.items + resolved.containers:
         code.status, code.consumed_at = status, when
     return event
@@ -391,6 +352,7 @@ def inspect(
     document: dict[str, Any] | None = None,
 ) -> tuple[Event, Hold | None]:
     """Record a sampling inspection (抽检). A failure holds the batch at every holder until a regulator acts."""
+    require_trade_role(ctx.org, TradeAction.INSPECT)
     resolved = resolve(session, goods)
     is_regulator = ctx.org.has_role(Role.REGULATOR)
     for batch_id in resolved.batches:
@@ -402,13 +364,11 @@ def inspect(
             raise AlreadyConsumed(f"code {code.id} was already {code.status.value}", code_id=code.id)
     when = ctx.time()
     if document is None:
-        document = epcis.object_event(
-            action=epcis.Action.OBSERVE,
-            epc_list=epcs_of(resolved),
-            quantity_list=quantities_of(resolved),
-            biz_step=epcis.BizStep.INSPECTING,
-            disposition=epcis.Disposition.CONFORMANT if passed else epcis.Disposition.NON_CONFORMANT,
+        document = epcis_events.inspection(
+            passed=passed,
             event_time=when,
+            epcs=epcs_of(resolved),
+            quantities=quantities_of(resolved),
             read_point=read_point(ctx),
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)

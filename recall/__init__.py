@@ -1,1 +1,1 @@
-"""Trade-graph walks, recall lifecycle, notifications, investigations and exports (DESIGN.md §7)."""
+"""Trade-graph walks, recall lifecycle, notifications, investigations and exports (docs/recall.md)."""

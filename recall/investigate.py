@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -43,9 +43,11 @@ from ledger.models import (
     Product,
 )
 from recall.memory import without_gc_pauses
-from recall.walk import HolderPosition, Trace, back, forward
+from recall.trace import BatchId, CodeId, Edge, HolderPosition, OrgId, Trace
+from recall.views import BatchView, EdgeView, HolderView, InvestigationView, OrgView, TraceView
+from recall.views import Direction as Direction  # the API names a trace's direction by it
+from recall.walk import back, forward
 
-Direction = Literal["forward", "back"]
 INBOUND = (MovementKind.COMMISSION, MovementKind.RECEIVE, MovementKind.TRANSFORM_OUT)
 OUTBOUND = (
     MovementKind.SHIP,
@@ -58,7 +60,7 @@ OUTBOUND = (
 
 @dataclass(frozen=True, slots=True)
 class PresentBatch:
-    batch_id: int
+    batch_id: BatchId
     arrived_before_until: int  # units that arrived there before the window closed
     on_hand_at_since: int  # balance when the window opened
     arrived_in_window: int
@@ -66,7 +68,7 @@ class PresentBatch:
 
 @dataclass(frozen=True)
 class Investigation:
-    org_id: int
+    org_id: OrgId
     location_id: int | None
     since: datetime
     until: datetime
@@ -75,7 +77,7 @@ class Investigation:
     spread: Trace  # forward trace of the present batches
 
     @property
-    def other_holders(self) -> tuple[int, ...]:
+    def other_holders(self) -> tuple[OrgId, ...]:
         return tuple(sorted(self.spread.org_ids - {self.org_id}))
 
 
@@ -93,24 +95,24 @@ def investigate(
         raise InvalidInput("since and until need a time zone offset")
     if since >= until:
         raise InvalidInput("the window is empty: since must be before until")
-    org_id = _place_owner(session, location_id, org_id)
-    balance: dict[int, int] = defaultdict(int)
-    arrived: dict[int, int] = defaultdict(int)
-    in_window: dict[int, int] = defaultdict(int)
-    seen_here: set[int] = set()
+    owner = _place_owner(session, location_id, org_id)
+    balance: dict[BatchId, int] = defaultdict(int)
+    arrived: dict[BatchId, int] = defaultdict(int)
+    in_window: dict[BatchId, int] = defaultdict(int)
+    seen_here: set[BatchId] = set()
     rows = session.execute(
         select(Movement.batch_id, Movement.kind, Movement.quantity, Event.event_time, Event.location_id)
         .join(Event, Event.seq == Movement.event_seq)
         .where(
             or_(
-                and_(Movement.to_org_id == org_id, Movement.kind.in_(INBOUND)),
-                and_(Movement.from_org_id == org_id, Movement.kind.in_(OUTBOUND)),
+                and_(Movement.to_org_id == owner, Movement.kind.in_(INBOUND)),
+                and_(Movement.from_org_id == owner, Movement.kind.in_(OUTBOUND)),
             ),
             Event.event_time < until,
         )
     )
-    for batch_id, kind, quantity, event_time, event_location in rows:
-        inbound = kind in INBOUND
+    for row_batch_id, kind, quantity, event_time, event_location in rows:
+        batch_id, inbound = BatchId(row_batch_id), kind in INBOUND
         if location_id is None or event_location == location_id:
             seen_here.add(batch_id)
         if inbound:
@@ -126,7 +128,7 @@ def investigate(
     )
     batch_ids = [p.batch_id for p in present]
     return Investigation(
-        org_id=org_id,
+        org_id=owner,
         location_id=location_id,
         since=since,
         until=until,
@@ -136,7 +138,7 @@ def investigate(
     )
 
 
-def _place_owner(session: Session, location_id: int | None, org_id: int | None) -> int:
+def _place_owner(session: Session, location_id: int | None, org_id: int | None) -> OrgId:
     if location_id is None and org_id is None:
         raise InvalidInput("an investigation starts from a location or an organisation")
     if location_id is not None:
@@ -145,14 +147,14 @@ def _place_owner(session: Session, location_id: int | None, org_id: int | None) 
             raise NotFound(f"no location {location_id}", location_id=location_id)
         if org_id is not None and org_id != owner:
             raise InvalidInput(f"location {location_id} does not belong to organisation {org_id}")
-        return owner
+        return OrgId(owner)
     assert org_id is not None
     if session.get(Organisation, org_id) is None:
         raise UnknownOrganisation(f"no organisation {org_id}", org_id=org_id)
-    return org_id
+    return OrgId(org_id)
 
 
-def roots_of(session: Session, link: DigitalLink) -> tuple[set[int], set[int]]:
+def roots_of(session: Session, link: DigitalLink) -> tuple[set[BatchId], set[CodeId]]:
     """The (batch ids, code ids) a scanned code asks to trace: a batch, an item or a logistic unit."""
     if link.sscc is not None:
         code_id = session.scalar(select(Code.id).where(Code.sscc == link.sscc))
@@ -165,12 +167,12 @@ def roots_of(session: Session, link: DigitalLink) -> tuple[set[int], set[int]]:
         )
         code_id = session.scalar(query.where(Batch.lot == link.lot) if link.lot is not None else query)
     elif link.gtin is not None and link.lot is not None:
-        return {find_batch_id(session, link.gtin, link.lot)}, set()
+        return {BatchId(find_batch_id(session, link.gtin, link.lot))}, set()
     else:
         raise InvalidDigitalLink("a trace starts from a batch (GTIN + lot), an item or a logistic unit (SSCC)")
     if code_id is None:
         raise UnknownCode(f"{link.element_string()} was never issued on this network", code=link.path)
-    return set(), {code_id}
+    return set(), {CodeId(code_id)}
 
 
 def has_held(session: Session, org_id: int, trace: Trace) -> bool:
@@ -181,7 +183,7 @@ def has_held(session: Session, org_id: int, trace: Trace) -> bool:
     return bool(trace.roots) and held == set(trace.roots)
 
 
-def trace_report(session: Session, gtin: str, lot: str, direction: Direction) -> dict[str, Any]:
+def trace_report(session: Session, gtin: str, lot: str, direction: Direction) -> TraceView:
     """The trace of one batch as plain JSON-able data (``lotline recall trace``)."""
     batch_id = find_batch_id(session, gtin, lot)
     walk = forward if direction == "forward" else back
@@ -197,7 +199,7 @@ def describe_trace(
     edges: bool = True,
     max_holders: int | None = None,
     leave_out_org: int | None = None,
-) -> dict[str, Any]:
+) -> TraceView:
     """A trace with names: organisations by name, USCC and roles; batches by GTIN and lot; events by id.
 
     ``edges=False`` leaves the edges out (a page that shows holders need not name tens of thousands of events).
@@ -213,54 +215,21 @@ def describe_trace(
         listed = heapq.nsmallest(max_holders, listed, key=_attention_order)
     wanted = {(h.org_id, h.batch_id) for h in listed}
     paths = {(p.org_id, p.batch_id): p.org_ids for p in trace.paths if (p.org_id, p.batch_id) in wanted}
-    org_ids = {h.org_id for h in listed} | {o for h in listed for o, _q in h.sent_to}
-    org_ids |= {o for chain in paths.values() for o in chain}  # the hands each listed holder's goods went through
-    if edges:
-        org_ids |= {o for e in trace.edges for o in (e.from_org_id, e.to_org_id) if o is not None}
+    shown = trace.edges if edges else ()
     batches = _batches(session, trace.batches)
-    org_ids |= {b["registrant_org_id"] for b in batches.values()}
-    orgs = _orgs(session, org_ids)
-    event_ids = _event_ids(session, {e.event_seq for e in trace.edges}) if edges else {}
+    orgs = _orgs(session, _named_orgs(listed, paths.values(), shown, batches.values()))
+    event_ids = _event_ids(session, {e.event_seq for e in shown})
     return {
         "direction": direction,
         "roots": list(trace.roots),
-        "batches": [
-            {**{k: v for k, v in b.items() if k != "registrant_org_id"}, "registrant": orgs[b["registrant_org_id"]]}
-            for b in batches.values()
-        ],
-        "holders": [
-            {
-                "org": orgs[h.org_id],
-                "batch_id": h.batch_id,
-                "gtin": batches[h.batch_id]["gtin"],
-                "lot": batches[h.batch_id]["lot"],
-                "received": h.received,
-                "on_hand": h.on_hand,
-                "shipped": h.shipped,
-                "consumed": h.consumed,
-                "destroyed": h.destroyed,
-                "transformed": h.transformed,
-                "sent_to": [{"org": orgs[o], "quantity": q} for o, q in h.sent_to],
-                "path": [orgs[o]["name"] for o in paths.get((h.org_id, h.batch_id), ())],
-            }
-            for h in listed
-        ],
+        "batches": [_batch_view(b, orgs) for b in batches.values()],
+        "holders": [_holder_view(h, orgs, batches[h.batch_id], paths.get((h.org_id, h.batch_id), ())) for h in listed],
         "holders_total": total,
-        "edges": [
-            {
-                "from_org": orgs[e.from_org_id]["uscc"] if e.from_org_id is not None else None,
-                "to_org": orgs[e.to_org_id]["uscc"] if e.to_org_id is not None else None,
-                "batch_id": e.batch_id,
-                "quantity": e.quantity,
-                "kind": e.kind.value,
-                "event_id": event_ids[e.event_seq],
-            }
-            for e in (trace.edges if edges else ())
-        ],
+        "edges": [_edge_view(e, orgs, event_ids) for e in shown],
     }
 
 
-def format_report(report: dict[str, Any]) -> str:
+def format_report(report: TraceView) -> str:
     """A trace report as text for a terminal: one line per holder, sorted by batch then organisation."""
     lots = ", ".join(f"(01){b['gtin']}(10){b['lot']}" for b in report["batches"])
     lines = [f"{report['direction']} trace: {len(report['holders'])} holders of {lots}"]
@@ -282,7 +251,7 @@ def describe_investigation(
     edges: bool = True,
     max_holders: int | None = None,
     leave_out_self: bool = False,
-) -> dict[str, Any]:
+) -> InvestigationView:
     """An investigation with names; ``edges``, ``max_holders`` as for :func:`describe_trace`, applied to both
     traces. ``leave_out_self`` lists only the other holders (the place itself is the page's heading)."""
     here = investigation.org_id if leave_out_self else None
@@ -297,9 +266,9 @@ def describe_investigation(
         "present": [
             {
                 "batch_id": p.batch_id,
-                "gtin": batches[p.batch_id]["gtin"],
-                "lot": batches[p.batch_id]["lot"],
-                "product": batches[p.batch_id]["product"],
+                "gtin": batches[p.batch_id].gtin,
+                "lot": batches[p.batch_id].lot,
+                "product": batches[p.batch_id].product,
                 "arrived_before_until": p.arrived_before_until,
                 "on_hand_at_since": p.on_hand_at_since,
                 "arrived_in_window": p.arrived_in_window,
@@ -317,8 +286,76 @@ def _attention_order(holder: HolderPosition) -> tuple[int, int, int]:
     return (-holder.on_hand, holder.batch_id, holder.org_id)
 
 
-def _orgs(session: Session, org_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
+class _BatchRow(NamedTuple):
+    id: int
+    gtin: str
+    lot: str
+    product: str
+    quantity: int
+    registrant_org_id: int
+
+
+def _named_orgs(
+    holders: Iterable[HolderPosition],
+    chains: Iterable[Iterable[int]],
+    edges: Iterable[Edge],
+    batches: Iterable[_BatchRow],
+) -> set[int]:
+    """Every organisation a description names: holders, whom they sent to, the hands on each listed holder's path,
+    both ends of the edges shown, and the batches' registrants."""
+    org_ids: set[int] = set()
+    for holder in holders:
+        org_ids.add(holder.org_id)
+        org_ids.update(o for o, _quantity in holder.sent_to)
+    for chain in chains:
+        org_ids.update(chain)
+    for edge in edges:
+        org_ids.update(o for o in (edge.from_org_id, edge.to_org_id) if o is not None)
+    org_ids.update(b.registrant_org_id for b in batches)
+    return org_ids
+
+
+def _batch_view(batch: _BatchRow, orgs: Mapping[int, OrgView]) -> BatchView:
+    return {
+        "id": batch.id,
+        "gtin": batch.gtin,
+        "lot": batch.lot,
+        "product": batch.product,
+        "quantity": batch.quantity,
+        "registrant": orgs[batch.registrant_org_id],
+    }
+
+
+def _holder_view(h: HolderPosition, orgs: Mapping[int, OrgView], batch: _BatchRow, chain: Iterable[int]) -> HolderView:
+    return {
+        "org": orgs[h.org_id],
+        "batch_id": h.batch_id,
+        "gtin": batch.gtin,
+        "lot": batch.lot,
+        "received": h.received,
+        "on_hand": h.on_hand,
+        "shipped": h.shipped,
+        "consumed": h.consumed,
+        "destroyed": h.destroyed,
+        "transformed": h.transformed,
+        "sent_to": [{"org": orgs[o], "quantity": q} for o, q in h.sent_to],
+        "path": [orgs[o]["name"] for o in chain],
+    }
+
+
+def _edge_view(e: Edge, orgs: Mapping[int, OrgView], event_ids: Mapping[int, str]) -> EdgeView:
+    return {
+        "from_org": orgs[e.from_org_id]["uscc"] if e.from_org_id is not None else None,
+        "to_org": orgs[e.to_org_id]["uscc"] if e.to_org_id is not None else None,
+        "batch_id": e.batch_id,
+        "quantity": e.quantity,
+        "kind": e.kind.value,
+        "event_id": event_ids[e.event_seq],
+    }
+
+
+def _orgs(session: Session, org_ids: Iterable[int]) -> dict[int, OrgView]:
+    out: dict[int, OrgView] = {}
     for chunk in _chunks(org_ids):
         rows = session.execute(
             select(Organisation.id, Organisation.name, Organisation.uscc, Organisation.roles).where(
@@ -329,17 +366,15 @@ def _orgs(session: Session, org_ids: Iterable[int]) -> dict[int, dict[str, Any]]
     return out
 
 
-def _batches(session: Session, batch_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    out: dict[int, dict[str, Any]] = {}
+def _batches(session: Session, batch_ids: Iterable[int]) -> dict[int, _BatchRow]:
+    out: dict[int, _BatchRow] = {}
     for chunk in _chunks(batch_ids):
         rows = session.execute(
             select(Batch.id, Product.gtin, Batch.lot, Product.name, Batch.quantity, Batch.registrant_org_id)
             .join(Product, Product.id == Batch.product_id)
             .where(Batch.id.in_(chunk))
         )
-        for i, gtin, lot, name, quantity, registrant in rows:
-            out[i] = {"id": i, "gtin": gtin, "lot": lot, "product": name, "quantity": quantity}
-            out[i]["registrant_org_id"] = registrant
+        out.update((row[0], _BatchRow(*row)) for row in rows)
     return dict(sorted(out.items()))
 
 

@@ -29,8 +29,7 @@ from ledger.models import (
     ShipmentStatus,
     WebhookDelivery,
 )
-
-Position = tuple[int, int]  # (org_id, batch_id)
+from recall.trace import BatchId, CodeId, OrgId, Position
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def in_transit_to(session: Session, batch_ids: Collection[int]) -> dict[Position
         .where(ShipmentLine.batch_id.in_(sorted(batch_ids)), Shipment.status != ShipmentStatus.RECEIVED)
         .group_by(Shipment.to_org_id, ShipmentLine.batch_id)
     )
-    return {(org_id, batch_id): int(qty) for org_id, batch_id, qty in rows if qty}
+    return {(OrgId(org_id), BatchId(batch_id)): int(qty) for org_id, batch_id, qty in rows if qty}
 
 
 def code_positions(session: Session, code_ids: Collection[int]) -> tuple[dict[Position, int], dict[Position, int]]:
@@ -91,11 +90,11 @@ def code_positions(session: Session, code_ids: Collection[int]) -> tuple[dict[Po
         if batch_id is None:
             continue
         if status is CodeStatus.ACTIVE and holder is not None:
-            held[holder, batch_id] += 1
+            held[OrgId(holder), BatchId(batch_id)] += 1
         elif status is CodeStatus.IN_TRANSIT and receiver is not None:
-            held[receiver, batch_id] += 1
+            held[OrgId(receiver), BatchId(batch_id)] += 1
         elif status in (CodeStatus.SOLD, CodeStatus.ADMINISTERED) and holder is not None:
-            consumed[holder, batch_id] += 1
+            consumed[OrgId(holder), BatchId(batch_id)] += 1
     return dict(held), dict(consumed)
 
 
@@ -168,14 +167,14 @@ def target_batch_ids(session: Session, recall_id: int) -> list[int]:
     )
 
 
-def targets_of(session: Session, recall_id: int) -> list[tuple[int, int | None]]:
+def targets_of(session: Session, recall_id: int) -> list[tuple[BatchId, CodeId | None]]:
     """(batch id, code id or None) of every target: whole batches, and single items with their batch."""
     rows = session.execute(
         select(RecallTarget.batch_id, RecallTarget.code_id)
         .where(RecallTarget.recall_id == recall_id)
         .order_by(RecallTarget.batch_id, RecallTarget.code_id)
     )
-    return [(batch_id, code_id) for batch_id, code_id in rows]
+    return [(BatchId(batch_id), CodeId(code_id) if code_id is not None else None) for batch_id, code_id in rows]
 
 
 def target_code_ids(session: Session, recall_id: int) -> list[int]:

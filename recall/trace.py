@@ -6,41 +6,48 @@ of them, and a frozen dataclass's ``__init__`` (one ``object.__setattr__`` per f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, NewType
 
 from ledger.models import MovementKind
 
-Node = tuple[int, int]  # (org_id, batch_id)
+# Organisations, batches and codes are all numbered from 1 in the ledger; these keep the walk from taking one
+# for another (a position is (organisation, batch), a registrants map is batch → organisation).
+OrgId = NewType("OrgId", int)
+BatchId = NewType("BatchId", int)
+CodeId = NewType("CodeId", int)
+
+Position = tuple[OrgId, BatchId]
+"""Where goods are: one organisation's stock of one batch; the nodes of the trade graph."""
 
 
 class Edge(NamedTuple):
-    from_org_id: int | None
-    to_org_id: int | None
-    batch_id: int
+    from_org_id: OrgId | None
+    to_org_id: OrgId | None
+    batch_id: BatchId
     quantity: int
     kind: MovementKind
     event_seq: int
 
 
 class HolderPosition(NamedTuple):
-    org_id: int
-    batch_id: int
+    org_id: OrgId
+    batch_id: BatchId
     received: int
     on_hand: int
     shipped: int
     consumed: int
     destroyed: int
     transformed: int
-    sent_to: tuple[tuple[int, int], ...]  # (org_id, quantity) shipped onward, in the order goods first left
+    sent_to: tuple[tuple[OrgId, int], ...]  # (org_id, quantity) shipped onward, in the order goods first left
 
 
 class HolderPath(NamedTuple):
     """One shortest chain from a start of the trace to a holder, as (org_id, batch_id) hops; a transformation is
     a hop from (org, input batch) to (org, output batch)."""
 
-    org_id: int
-    batch_id: int
-    hops: tuple[Node, ...]
+    org_id: OrgId
+    batch_id: BatchId
+    hops: tuple[Position, ...]
 
     @property
     def org_ids(self) -> tuple[int, ...]:
@@ -54,14 +61,14 @@ class HolderPath(NamedTuple):
 
 @dataclass(frozen=True)
 class Trace:
-    roots: tuple[int, ...]
-    batches: tuple[int, ...]
+    roots: tuple[BatchId, ...]
+    batches: tuple[BatchId, ...]
     holders: tuple[HolderPosition, ...]
     edges: tuple[Edge, ...]
     paths: tuple[HolderPath, ...]
 
     @property
-    def org_ids(self) -> frozenset[int]:
+    def org_ids(self) -> frozenset[OrgId]:
         return frozenset(h.org_id for h in self.holders)
 
     def holder(self, org_id: int, batch_id: int) -> HolderPosition | None:

@@ -35,7 +35,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Executable, String, select, type_coerce
 from sqlalchemy.orm import Session
@@ -54,9 +54,9 @@ from ledger.models import (
 )
 from recall.aggregation import events_moving
 from recall.memory import without_gc_pauses
-from recall.trace import Edge, HolderPath, HolderPosition, Node, Trace
+from recall.trace import BatchId, Edge, HolderPath, HolderPosition, OrgId, Position, Trace
 
-__all__ = ["Edge", "HolderPath", "HolderPosition", "Node", "Trace", "back", "forward"]
+__all__ = ["Edge", "HolderPath", "HolderPosition", "Position", "Trace", "back", "forward"]
 
 TRADE_KINDS = (
     MovementKind.COMMISSION,
@@ -74,13 +74,14 @@ CHUNK = 2_000
 # gathered in a set (back traces) come out in the same order every time; attrgetter sorts ~10x faster than a lambda.
 _LEDGER_ORDER = attrgetter("event_seq", "batch_id", "kind")
 _BY_BATCH_THEN_ORG = attrgetter("batch_id", "org_id")
+_Id = TypeVar("_Id", bound=int)
 
 
 @dataclass
 class _Scope:
     """What a walk keeps of one batch: all of it, or only some holders and events (codes, upstream inputs)."""
 
-    holders: set[int] = field(default_factory=set)
+    holders: set[OrgId] = field(default_factory=set)
     event_seqs: set[int] = field(default_factory=set)  # code scopes: the events that moved the codes
     whole: bool = False
 
@@ -89,9 +90,9 @@ class _Scope:
 class _Link:
     """A transformation row: ``org_id`` turned ``input_batch_id`` into ``output_batch_id`` in ``event_seq``."""
 
-    input_batch_id: int
-    output_batch_id: int
-    org_id: int
+    input_batch_id: BatchId
+    output_batch_id: BatchId
+    org_id: OrgId
     event_seq: int
 
 
@@ -103,7 +104,7 @@ def forward(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterab
     codes = _code_scopes(session, code_ids)
     roots = named | codes.batches
     whole, links = _descendants(session, roots | codes.outputs)
-    scopes: dict[int, _Scope] = {b: _Scope(whole=True) for b in whole}
+    scopes: dict[BatchId, _Scope] = {b: _Scope(whole=True) for b in whole}
     for batch_id, scope in codes.scopes.items():
         scopes.setdefault(batch_id, scope)
     # Links out of a code's batch join the trace only where they lead to a batch already in it.
@@ -124,12 +125,12 @@ def back(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterable[
     named = set(_registrants(session, batch_ids))
     codes = _code_scopes(session, code_ids)
     roots = named | codes.batches
-    scopes: dict[int, _Scope] = {b: _Scope(whole=True) for b in roots}
+    scopes: dict[BatchId, _Scope] = {b: _Scope(whole=True) for b in roots}
     for batch_id, scope in codes.scopes.items():
         scopes.setdefault(batch_id, scope)
     links: list[_Link] = []
-    sinks: dict[int, set[int]] = defaultdict(set)  # input batch → organisations that transformed it into the trace
-    link_seqs: dict[int, set[int]] = defaultdict(set)
+    sinks: dict[BatchId, set[OrgId]] = defaultdict(set)  # input batch → who transformed it into the trace
+    link_seqs: dict[BatchId, set[int]] = defaultdict(set)
     frontier = set(scopes)
     while frontier:
         produced = _links(session, Transformation.output_batch_id, frontier)
@@ -143,7 +144,7 @@ def back(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterable[
                 frontier.add(link.input_batch_id)
     inputs = {b for b in sinks if not scopes[b].whole}
     edges = set(_edges(session, {b: s for b, s in scopes.items() if b not in inputs or s.event_seqs}))
-    by_batch: dict[int, list[Edge]] = defaultdict(list)
+    by_batch: dict[BatchId, list[Edge]] = defaultdict(list)
     for edge in _edges(session, {b: _Scope(whole=True) for b in inputs}):
         by_batch[edge.batch_id].append(edge)
     for batch_id in inputs:
@@ -157,9 +158,9 @@ def back(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterable[
 
 @dataclass
 class _CodeWalk:
-    scopes: dict[int, _Scope] = field(default_factory=dict)  # batch → the holders and events of its codes
-    outputs: set[int] = field(default_factory=set)  # batches made by transformations that consumed the codes
-    batches: set[int] = field(default_factory=set)  # batches named by their own batch-level code
+    scopes: dict[BatchId, _Scope] = field(default_factory=dict)  # batch → the holders and events of its codes
+    outputs: set[BatchId] = field(default_factory=set)  # batches made by transformations that consumed the codes
+    batches: set[BatchId] = field(default_factory=set)  # batches named by their own batch-level code
 
 
 def _code_scopes(session: Session, code_ids: Iterable[int]) -> _CodeWalk:
@@ -172,16 +173,16 @@ def _code_scopes(session: Session, code_ids: Iterable[int]) -> _CodeWalk:
     if missing := sorted(wanted - codes.keys()):
         raise UnknownCode(f"no code {missing[0]}", code_id=missing[0])
     items = [c for c in codes.values() if c.kind is CodeKind.ITEM]
-    walk.batches = {c.batch_id for c in codes.values() if c.kind is CodeKind.BATCH and c.batch_id is not None}
+    walk.batches = {BatchId(c.batch_id) for c in codes.values() if c.kind is CodeKind.BATCH and c.batch_id is not None}
     containers = [c.id for c in codes.values() if c.kind is CodeKind.SSCC]
     while containers:
         inside = list(session.scalars(select(Code).where(Code.parent_id.in_(containers))))
         items += [c for c in inside if c.kind is CodeKind.ITEM]
         containers = [c.id for c in inside if c.kind is CodeKind.SSCC]
-    by_batch: dict[int, list[Code]] = defaultdict(list)
+    by_batch: dict[BatchId, list[Code]] = defaultdict(list)
     for item in items:
         if item.batch_id is not None and item.serial is not None:
-            by_batch[item.batch_id].append(item)
+            by_batch[BatchId(item.batch_id)].append(item)
     for batch_id, batch_items in by_batch.items():
         gtin = session.scalar(
             select(Product.gtin).join(Batch, Batch.product_id == Product.id).where(Batch.id == batch_id)
@@ -194,13 +195,13 @@ def _code_scopes(session: Session, code_ids: Iterable[int]) -> _CodeWalk:
                 Movement.batch_id == batch_id, Movement.kind == MovementKind.RECEIVE, Movement.event_seq.in_(seqs)
             )
         )
-        holders = {c.issued_by_org_id for c in batch_items} | {o for o in receivers if o is not None}
+        holders = {OrgId(c.issued_by_org_id) for c in batch_items} | {OrgId(o) for o in receivers if o is not None}
         walk.scopes[batch_id] = _Scope(holders=holders, event_seqs=seqs)
         walk.outputs |= {link.output_batch_id for link in _links(session, Transformation.event_seq, seqs)}
     return walk
 
 
-def _upstream_edge(edge: Edge, upstream: set[int], link_seqs: set[int]) -> bool:
+def _upstream_edge(edge: Edge, upstream: set[OrgId], link_seqs: set[int]) -> bool:
     if edge.kind in BIRTH_KINDS:
         return True
     if edge.kind is MovementKind.TRANSFORM_IN:
@@ -208,9 +209,9 @@ def _upstream_edge(edge: Edge, upstream: set[int], link_seqs: set[int]) -> bool:
     return edge.from_org_id in upstream and edge.to_org_id in upstream
 
 
-def _reverse_reach(edges: Sequence[Edge], sinks: set[int]) -> set[int]:
+def _reverse_reach(edges: Sequence[Edge], sinks: set[OrgId]) -> set[OrgId]:
     """Organisations from which goods of the batch reached one of ``sinks`` by receives (sinks included)."""
-    senders: dict[int, set[int]] = defaultdict(set)
+    senders: dict[OrgId, set[OrgId]] = defaultdict(set)
     for edge in edges:
         if edge.kind is MovementKind.RECEIVE and edge.from_org_id is not None and edge.to_org_id is not None:
             senders[edge.to_org_id].add(edge.from_org_id)
@@ -223,27 +224,28 @@ def _reverse_reach(edges: Sequence[Edge], sinks: set[int]) -> set[int]:
     return seen
 
 
-def _registrants(session: Session, batch_ids: Iterable[int]) -> dict[int, int]:
+def _registrants(session: Session, batch_ids: Iterable[int]) -> dict[BatchId, OrgId]:
     """{batch id: its registrant} for batches that must exist; the registrants are where forward paths begin."""
     wanted = set(batch_ids)
-    found: dict[int, int] = {}
+    found: dict[BatchId, OrgId] = {}
     for chunk in _chunks(wanted):
-        found.update(session.execute(select(Batch.id, Batch.registrant_org_id).where(Batch.id.in_(chunk))).all())
+        rows = session.execute(select(Batch.id, Batch.registrant_org_id).where(Batch.id.in_(chunk)))
+        found.update((BatchId(batch_id), OrgId(org_id)) for batch_id, org_id in rows)
     if missing := sorted(wanted - found.keys()):
         raise UnknownBatch(f"no batch {missing[0]}", batch_id=missing[0])
     return found
 
 
-def _starts(session: Session, batch_ids: set[int]) -> set[Node]:
+def _starts(session: Session, batch_ids: set[BatchId]) -> set[Position]:
     """Where paths begin: each batch's registrant holding it."""
-    starts: set[Node] = set()
+    starts: set[Position] = set()
     for chunk in _chunks(batch_ids):
         rows = session.execute(select(Batch.registrant_org_id, Batch.id).where(Batch.id.in_(chunk)))
-        starts.update((org_id, batch_id) for org_id, batch_id in rows)
+        starts.update((OrgId(org_id), BatchId(batch_id)) for org_id, batch_id in rows)
     return starts
 
 
-def _descendants(session: Session, start: set[int]) -> tuple[set[int], list[_Link]]:
+def _descendants(session: Session, start: set[BatchId]) -> tuple[set[BatchId], list[_Link]]:
     """The batches and every output of transformations that consumed them, level by level."""
     reached = set(start)
     links: list[_Link] = []
@@ -267,11 +269,11 @@ def _links(session: Session, column: object, batch_ids: Iterable[int]) -> list[_
                 Transformation.event_seq,
             ).where(column.in_(chunk))  # type: ignore[attr-defined]
         )
-        out += [_Link(*row) for row in rows]
+        out += [_Link(BatchId(i), BatchId(o), OrgId(org_id), seq) for i, o, org_id, seq in rows]
     return out
 
 
-def _edges(session: Session, scopes: dict[int, _Scope]) -> list[Edge]:
+def _edges(session: Session, scopes: dict[BatchId, _Scope]) -> list[Edge]:
     """Trade edges of whole batches, and of code scopes the events that moved the codes plus the batch's birth."""
     edges: list[Edge] = []
     # The kind is read as plain text and mapped here: the Enum type's per-row conversion is a visible share of a
@@ -300,16 +302,16 @@ def _edges(session: Session, scopes: dict[int, _Scope]) -> list[Edge]:
 
 def _assemble(
     session: Session,
-    roots: list[int],
-    scopes: dict[int, _Scope],
+    roots: list[BatchId],
+    scopes: dict[BatchId, _Scope],
     found: Iterable[Edge],
     links: list[_Link],
-    starts: set[Node],
+    starts: set[Position],
 ) -> Trace:
     edges = sorted(found, key=_LEDGER_ORDER)
-    onward: dict[tuple[int, int, int], int] = defaultdict(int)  # (from org, batch, to org) → units
+    onward: dict[tuple[OrgId, BatchId, OrgId], int] = defaultdict(int)  # (from org, batch, to org) → units
     # Receivers in ledger order: the breadth-first paths then follow the goods that arrived first.
-    graph: dict[Node, list[Node]] = defaultdict(list)
+    graph: dict[Position, list[Position]] = defaultdict(list)
     ship, receive = MovementKind.SHIP, MovementKind.RECEIVE
     for from_org_id, to_org_id, batch_id, quantity, kind, _seq in edges:
         if from_org_id is None or to_org_id is None:
@@ -321,7 +323,7 @@ def _assemble(
     for link in links:
         if link.input_batch_id in scopes and link.output_batch_id in scopes:
             graph[link.org_id, link.input_batch_id].append((link.org_id, link.output_batch_id))
-    sent: dict[Node, list[tuple[int, int]]] = defaultdict(list)
+    sent: dict[Position, list[tuple[OrgId, int]]] = defaultdict(list)
     for (from_org_id, batch_id, to_org_id), quantity in onward.items():  # in the order the goods first left
         sent[from_org_id, batch_id].append((to_org_id, quantity))
     holders: list[HolderPosition] = []
@@ -355,9 +357,11 @@ def _assemble(
     return Trace(tuple(roots), tuple(sorted(scopes)), tuple(holders), tuple(edges), paths)
 
 
-def _shortest_paths(graph: dict[Node, list[Node]], starts: set[Node]) -> dict[Node, tuple[Node, ...]]:
+def _shortest_paths(
+    graph: dict[Position, list[Position]], starts: set[Position]
+) -> dict[Position, tuple[Position, ...]]:
     """Breadth-first from every start at once; each node is reached once, so cycles end the walk."""
-    hops: dict[Node, tuple[Node, ...]] = {start: (start,) for start in starts}
+    hops: dict[Position, tuple[Position, ...]] = {start: (start,) for start in starts}
     queue = deque(sorted(starts))
     while queue:
         node = queue.popleft()
@@ -379,7 +383,7 @@ def _plain_rows(session: Session, query: Executable) -> list[tuple[Any, ...]]:
         result.close()
 
 
-def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
+def _chunks(values: Iterable[_Id]) -> Iterator[list[_Id]]:
     ordered = sorted(set(values))
     for start in range(0, len(ordered), CHUNK):
         yield ordered[start : start + CHUNK]

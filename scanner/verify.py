@@ -1,4 +1,4 @@
-"""Telling genuine codes from forged ones on a phone or scanner with no network (DESIGN §3).
+"""Telling genuine codes from forged ones on a phone or scanner with no network (docs/identifiers.md).
 
 The scanner downloads the issuer key set once (:meth:`OfflineVerifier.to_json` on the server,
 :meth:`OfflineVerifier.from_json` on the device) and from then on checks every scanned code by itself: the

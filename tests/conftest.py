@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from ledger.models import Base
 settings.register_profile("lotline", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("lotline")
 
-DB_FIXTURES = {"database_url", "engine", "session_factory", "db"}
+DB_FIXTURES = {"database_url", "fresh_database_url", "engine", "session_factory", "db"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -42,10 +43,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _scratch_database(lambda: tmp_path_factory.mktemp("ledger") / "ledger.sqlite") as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of its own, not migrated, for the tests of migrating itself."""
+    with _scratch_database(lambda: tmp_path / "fresh.sqlite") as url:
+        yield url
+
+
+@contextmanager
+def _scratch_database(sqlite_path: Callable[[], Path]) -> Iterator[str]:
     server = os.environ.get("LOTLINE_TEST_DATABASE_URL")
     if not server:
-        path: Path = tmp_path_factory.mktemp("ledger") / "ledger.sqlite"
-        yield f"sqlite:///{path}"
+        yield f"sqlite:///{sqlite_path()}"
         return
     name = f"lotline_test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(server, isolation_level="AUTOCOMMIT")

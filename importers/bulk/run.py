@@ -11,15 +11,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy import select
 
 from importers.bulk.service import ImportLimits, ImportReport, import_batches
 from ledger.db import make_engine, make_session_factory, session_scope
-from ledger.errors import LotlineError, UnknownOrganisation
-from ledger.identifiers import validate_uscc
+from ledger.errors import LotlineError
 from ledger.keys import KeyVault
-from ledger.models import Category, Organisation
+from ledger.models import Category
 from ledger.recorder import Signer
+from ledger.registry import organisation_by_uscc
 from ledger.settings import Settings, get_settings
 from ledger.signing import SigningDomain
 
@@ -51,22 +50,8 @@ def run_import(
     )
     engine = make_engine(database_url)
     try:
-        with (
-            session_scope(make_session_factory(engine)) as session,
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=True,
-            ) as bar,
-        ):
-            uscc = validate_uscc(org_uscc)
-            org = session.scalar(select(Organisation).where(Organisation.uscc == uscc))
-            if org is None:
-                raise UnknownOrganisation(f"no organisation with USCC {uscc} is registered", uscc=uscc)
+        with session_scope(make_session_factory(engine)) as session, _progress_bar(console) as bar:
+            org = organisation_by_uscc(session, org_uscc)
             task = bar.add_task(_PHASES["checking"], total=None)
 
             def progress(phase: str, done: int, total: int) -> None:
@@ -89,6 +74,18 @@ def run_import(
         engine.dispose()
     _print_report(console, report)
     return report
+
+
+def _progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def _print_refusal(console: Console, refusal: LotlineError) -> None:

@@ -9,6 +9,7 @@ file that overlaps an earlier one) writes nothing new. Like every service, this 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -124,15 +125,7 @@ def import_batches(
         progress=progress,
     )
     if checked.errors and not skip_invalid:
-        rows_with_errors = len({e.row for e in checked.errors})
-        raise InvalidInput(
-            f"{len(checked.errors)} problems in {rows_with_errors} of {len(table.rows)} rows; nothing was written"
-            + (f" (the first {MAX_LISTED_ERRORS} are listed)" if len(checked.errors) > MAX_LISTED_ERRORS else ""),
-            flow=layout.template.flow.value,
-            errors=[e.as_dict() for e in checked.errors[:MAX_LISTED_ERRORS]],
-            errors_total=len(checked.errors),
-            rows_with_errors=rows_with_errors,
-        )
+        raise _refusal(checked.errors, layout.template.flow, rows=len(table.rows))
     report = ImportReport(
         flow=layout.template.flow,
         format=table.format,
@@ -152,6 +145,19 @@ def import_batches(
         if progress:
             progress("registering", done, len(checked.planned))
     return report
+
+
+def _refusal(errors: Sequence[RowError], flow: Category, *, rows: int) -> InvalidInput:
+    """The whole sheet refused for its problems, the first ``MAX_LISTED_ERRORS`` of them listed."""
+    rows_with_errors = len({e.row for e in errors})
+    return InvalidInput(
+        f"{len(errors)} problems in {rows_with_errors} of {rows} rows; nothing was written"
+        + (f" (the first {MAX_LISTED_ERRORS} are listed)" if len(errors) > MAX_LISTED_ERRORS else ""),
+        flow=flow.value,
+        errors=[e.as_dict() for e in errors[:MAX_LISTED_ERRORS]],
+        errors_total=len(errors),
+        rows_with_errors=rows_with_errors,
+    )
 
 
 def _read_source(source: bytes | Path, max_bytes: int) -> bytes:

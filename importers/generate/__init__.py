@@ -1,4 +1,7 @@
-"""The synthetic network generator: ``lotline generate network --events N --seed S`` (DESIGN.md §1, §10)."""
+"""The synthetic network generator: ``lotline generate network --events N --seed S``.
+
+Its flows are those of docs/flows.md; its speed is one of the targets of docs/performance.md.
+"""
 
 from importers.generate.cli import run_generate
 from importers.generate.network import GeneratedNetwork, WideBatch, generate_network

@@ -1,9 +1,9 @@
 """EPCIS documents of a synthetic network, hashed and signed in worker processes.
 
 The simulation (``flows``) describes each event as a compact, picklable spec; the workers turn specs into the very
-documents the live services write (same ``ledger.epcis`` builders, same ``ledger.terms`` naming, same arguments as
-``ledger.registry``, ``ledger.trade``, ``ledger.packing`` and ``ledger.codes``), compute the CBV 2.0 hash and the
-organisation's EIP-712 signature, and return what the ``events`` row stores. Hashing and signing are ~90% of the
+documents the live services write (the ``ledger.epcis_events`` builders that ``ledger.registry``, ``ledger.codes``,
+``ledger.trade`` and ``ledger.packing`` use, goods named by the same ``ledger.terms``), compute the CBV 2.0 hash
+and the organisation's EIP-712 signature, and return what the ``events`` row stores. Hashing and signing are ~90% of the
 generator's CPU, so they run on every core while the main process simulates and writes.
 """
 
@@ -16,10 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
-from ledger import epcis, terms
+from ledger import epcis_events, terms
 from ledger.code_signing import CodeSigner
 from ledger.event_hash import event_hash, hash_digest
 from ledger.identifiers import DigitalLink
+from ledger.policy import TradeAction
 from ledger.signing import EventSigner, SigningDomain
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -96,14 +97,11 @@ _Builder = Callable[[_Org, datetime, tuple[Any, ...]], dict[str, Any]]
 
 def _commission(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
     gtin, lot, quantity, unit, expiry, production = a
-    return epcis.object_event(
-        action=epcis.Action.ADD,
-        quantity_list=[terms.quantity_element(gtin, lot, quantity, unit)],
-        biz_step=epcis.BizStep.COMMISSIONING,
-        disposition=epcis.Disposition.ACTIVE,
+    return epcis_events.lot_commissioning(
         event_time=when,
+        lot=terms.quantity_element(gtin, lot, quantity, unit),
+        registrant=org.party,
         read_point=org.location,
-        source_list=[org.party],
         ilmd=terms.lot_master_data(
             expiry_date=date.fromisoformat(expiry) if expiry else None,
             production_date=date.fromisoformat(production) if production else None,
@@ -113,48 +111,38 @@ def _commission(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]
 
 def _codes(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
     gtin, _lot, serials = a
-    return epcis.object_event(
-        action=epcis.Action.ADD,
-        epc_list=[terms.item_epc(gtin, s) for s in serials],
-        biz_step=epcis.BizStep.COMMISSIONING,
-        disposition=epcis.Disposition.ACTIVE,
-        event_time=when,
-        read_point=org.location,
-        source_list=[org.party],
+    return epcis_events.item_commissioning(
+        event_time=when, epcs=[terms.item_epc(gtin, s) for s in serials], registrant=org.party, read_point=org.location
     )
 
 
-def _transfer(step: epcis.BizStep, disposition: epcis.Disposition) -> _Builder:
+def _transfer(action: TradeAction) -> _Builder:
     def build(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
         counterparty, goods = a
-        sender, receiver = (org, _orgs[counterparty]) if step is epcis.BizStep.SHIPPING else (_orgs[counterparty], org)
-        return epcis.object_event(
-            action=epcis.Action.OBSERVE,
-            epc_list=_epcs(goods),
-            quantity_list=_quantities(goods),
-            biz_step=step,
-            disposition=disposition,
+        sender, receiver = (org, _orgs[counterparty]) if action is TradeAction.SHIP else (_orgs[counterparty], org)
+        return epcis_events.transfer(
+            action,
             event_time=when,
+            epcs=_epcs(goods),
+            quantities=_quantities(goods),
+            sender=sender.party,
+            receiver=receiver.party,
             read_point=org.location,
-            source_list=[sender.party],
-            destination_list=[receiver.party],
         )
 
     return build
 
 
-def _consume(step: epcis.BizStep, disposition: epcis.Disposition, action: epcis.Action) -> _Builder:
+def _consume(action: TradeAction) -> _Builder:
     def build(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
         (goods,) = a
-        return epcis.object_event(
-            action=action,
-            epc_list=_epcs(goods),
-            quantity_list=_quantities(goods),
-            biz_step=step,
-            disposition=disposition,
+        return epcis_events.consumption(
+            action,
             event_time=when,
+            epcs=_epcs(goods),
+            quantities=_quantities(goods),
+            holder=org.party,
             read_point=org.location,
-            source_list=[org.party],
         )
 
     return build
@@ -162,67 +150,45 @@ def _consume(step: epcis.BizStep, disposition: epcis.Disposition, action: epcis.
 
 def _inspect(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
     goods, passed = a
-    return epcis.object_event(
-        action=epcis.Action.OBSERVE,
-        epc_list=_epcs(goods),
-        quantity_list=_quantities(goods),
-        biz_step=epcis.BizStep.INSPECTING,
-        disposition=epcis.Disposition.CONFORMANT if passed else epcis.Disposition.NON_CONFORMANT,
-        event_time=when,
-        read_point=org.location,
+    return epcis_events.inspection(
+        passed=passed, event_time=when, epcs=_epcs(goods), quantities=_quantities(goods), read_point=org.location
     )
 
 
 def _transform(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
     goods, (gtin, lot, quantity, unit) = a
-    return epcis.transformation_event(
+    return epcis_events.transformation(
+        event_time=when,
         input_epcs=_epcs(goods),
-        input_quantity_list=_quantities(goods),
-        output_quantity_list=[terms.quantity_element(gtin, lot, quantity, unit)],
-        biz_step=epcis.BizStep.TRANSFORMING,
-        disposition=epcis.Disposition.ACTIVE,
-        event_time=when,
+        input_quantities=_quantities(goods),
+        output=terms.quantity_element(gtin, lot, quantity, unit),
         read_point=org.location,
     )
 
 
-def _pack(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
-    sscc, gtin, serials = a
-    return epcis.aggregation_event(
-        action=epcis.Action.ADD,
-        parent_id=terms.sscc_epc(sscc),
-        child_epcs=[terms.item_epc(gtin, s) for s in serials],
-        biz_step=epcis.BizStep.PACKING,
-        disposition=epcis.Disposition.IN_PROGRESS,
-        event_time=when,
-        read_point=org.location,
-    )
+def _aggregate(action: TradeAction) -> _Builder:
+    def build(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
+        sscc, gtin, serials = a
+        children = [terms.item_epc(gtin, s) for s in serials]
+        return epcis_events.aggregation(
+            action, sscc=sscc, child_epcs=children, event_time=when, read_point=org.location
+        )
 
-
-def _unpack(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
-    sscc, gtin, serials = a
-    return epcis.aggregation_event(
-        action=epcis.Action.DELETE,
-        parent_id=terms.sscc_epc(sscc),
-        child_epcs=[terms.item_epc(gtin, s) for s in serials],
-        biz_step=epcis.BizStep.UNPACKING,
-        event_time=when,
-        read_point=org.location,
-    )
+    return build
 
 
 _BUILDERS: Final[dict[str, _Builder]] = {
     COMMISSION: _commission,
     CODES: _codes,
-    SHIP: _transfer(epcis.BizStep.SHIPPING, epcis.Disposition.IN_TRANSIT),
-    RECEIVE: _transfer(epcis.BizStep.RECEIVING, epcis.Disposition.IN_PROGRESS),
-    SELL: _consume(epcis.BizStep.RETAIL_SELLING, epcis.Disposition.RETAIL_SOLD, epcis.Action.OBSERVE),
-    ADMINISTER: _consume(epcis.BizStep.DISPENSING, epcis.Disposition.DISPENSED, epcis.Action.OBSERVE),
-    DESTROY: _consume(epcis.BizStep.DESTROYING, epcis.Disposition.DESTROYED, epcis.Action.DELETE),
+    SHIP: _transfer(TradeAction.SHIP),
+    RECEIVE: _transfer(TradeAction.RECEIVE),
+    SELL: _consume(TradeAction.SELL),
+    ADMINISTER: _consume(TradeAction.ADMINISTER),
+    DESTROY: _consume(TradeAction.DESTROY),
     INSPECT: _inspect,
     TRANSFORM: _transform,
-    PACK: _pack,
-    UNPACK: _unpack,
+    PACK: _aggregate(TradeAction.PACK),
+    UNPACK: _aggregate(TradeAction.UNPACK),
 }
 
 # Per-process state, set once by ``start_worker`` (the organisation table and keys are large; specs stay small).

@@ -1,4 +1,4 @@
-"""The three flows of a synthetic network, interleaved in time (DESIGN.md §1).
+"""The three flows of a synthetic network, interleaved in time (docs/flows.md).
 
 Work is a pool of pending tasks, each of which records exactly one event: register a batch, ship, receive,
 sell, administer, destroy, inspect, transform, issue codes, pack, unpack. A step takes a random task from the

@@ -1,4 +1,4 @@
-"""Who takes part in a synthetic network and who trades with whom (DESIGN.md §1).
+"""Who takes part in a synthetic network and who trades with whom (docs/flows.md).
 
 Three flows share one network: imported cold-chain food (importers → 一级批发 → 二级批发 → 商超/餐饮/摊位), farm
 produce (farms/bases → market stalls) and vaccines (manufacturer → provincial CDC → county CDCs → vaccination

@@ -1,4 +1,4 @@
-"""Identifiers lotline issues and reads (DESIGN §3): GS1 keys, GS1 Digital Link, USCC and drug trace codes.
+"""Identifiers lotline issues and reads (docs/identifiers.md): GS1 keys, GS1 Digital Link, USCC and drug trace codes.
 
 All functions are pure; each refusal is a subclass of :class:`ledger.errors.InvalidIdentifier` whose detail
 names the value and the reason.

@@ -21,6 +21,7 @@ from ledger.errors import (
     InvalidEvent,
     InvalidTransition,
     QuantityExceeded,
+    RoleRequired,
     UnknownCode,
     UnknownShipment,
 )
@@ -117,6 +118,19 @@ def test_shipping_more_than_on_hand_is_refused_and_the_whole_document_writes_not
     document = epcis.epcis_document([ship_event(net, 5), ship_event(net, 500, read_point="urn:lotline:location:9")])
     with pytest.raises(QuantityExceeded):
         capture(db, net.signer, net.importer, prepare(document))
+    db.rollback()
+    assert snapshot(db) == before
+
+
+def test_a_captured_event_is_held_to_the_ledger_role_table_before_its_parties(db: Session) -> None:
+    """A clinic capturing the importer's shipment is refused for its role (no vaccinator ships), naming the event,
+    before the event's source is found not to be the clinic; nothing is written."""
+    net = build_network(db)
+    before = snapshot(db)
+    document = epcis.epcis_document([ship_event(net, 1), ship_event(net, 2)])
+    with pytest.raises(RoleRequired, match=r"^epcisBody\.eventList\[0\]: only a .* may ship$") as refused:
+        capture(db, net.signer, net.clinic, prepare(document))
+    assert refused.value.context["required"] == ["producer", "distributor", "retailer", "carrier"]
     db.rollback()
     assert snapshot(db) == before
 

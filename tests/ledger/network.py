@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger import errors
 from ledger.codes import issue_item_codes
 from ledger.identifiers import DigitalLink, make_uscc
 from ledger.keys import KeyVault
@@ -124,3 +127,13 @@ def snapshot(db: Session) -> dict[str, Any]:
     heads = sorted((b.id, b.chain_head, b.event_count) for b in db.scalars(select(Batch)))
     nonces = sorted((o.id, o.signature_nonce) for o in db.scalars(select(Organisation)))
     return {"counts": counts, "holdings": holdings, "codes": codes, "heads": heads, "nonces": nonces}
+
+
+def refused(db: Session, error: type[errors.LotlineError], action: Callable[[], object]) -> errors.LotlineError:
+    """Run a scan that must be refused; prove the refusal is typed and that the ledger is unchanged."""
+    before = snapshot(db)
+    with pytest.raises(error) as caught:
+        action()
+    db.rollback()
+    assert snapshot(db) == before
+    return caught.value

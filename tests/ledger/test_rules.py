@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -12,22 +12,12 @@ from ledger import errors, packing, trade
 from ledger.goods import BatchLine, Goods
 from ledger.identifiers import DigitalLink
 from ledger.models import Hold, HoldKind, Recall, RecallStatus, RecallTarget, utcnow
-from tests.ledger.network import Network, build_network, snapshot
+from tests.ledger.network import Network, build_network, refused
 
 
 @pytest.fixture
 def net(db: Session) -> Iterator[Network]:
     return build_network(db)
-
-
-def refused(db: Session, error: type[errors.LotlineError], action: Callable[[], object]) -> errors.LotlineError:
-    """Run a scan that must be refused; prove the refusal is typed and that the ledger is unchanged."""
-    before = snapshot(db)
-    with pytest.raises(error) as caught:
-        action()
-    db.rollback()
-    assert snapshot(db) == before
-    return caught.value
 
 
 def ctx(org: object) -> trade.ScanContext:
@@ -45,6 +35,14 @@ def ship_beef(db: Session, net: Network, qty: int, to: object | None = None) -> 
     )  # type: ignore[attr-defined]
     db.commit()
     return shipment.id
+
+
+def stock_clinic(db: Session, net: Network, doses: int) -> None:
+    """Vaccine doses shipped to the clinic and received: only a vaccinator administers them."""
+    vaccine = Goods(lines=(BatchLine(net.vaccine_gtin, net.vaccine.lot, doses),))
+    _event, shipment = trade.ship(db, net.signer, ctx(net.importer), vaccine, to_org_id=net.clinic.id)
+    trade.receive(db, net.signer, ctx(net.clinic), shipment_id=shipment.id)
+    db.commit()
 
 
 def test_only_the_current_holder_ships_an_item_and_nothing_is_written(db: Session, net: Network) -> None:
@@ -129,6 +127,7 @@ def test_an_item_not_on_the_shipment_cannot_be_received_on_it(db: Session, net: 
 
 
 def test_recalled_goods_cannot_be_shipped_sold_or_administered(db: Session, net: Network) -> None:
+    stock_clinic(db, net, 1)
     recall = Recall(
         number="RC-2026-0001",
         recall_class=1,
@@ -157,7 +156,7 @@ def test_recalled_goods_cannot_be_shipped_sold_or_administered(db: Session, net:
         db,
         errors.RecalledGoods,
         lambda: trade.administer(
-            db, net.signer, ctx(net.importer), Goods(lines=(BatchLine(net.vaccine_gtin, net.vaccine.lot, 1),))
+            db, net.signer, ctx(net.clinic), Goods(lines=(BatchLine(net.vaccine_gtin, net.vaccine.lot, 1),))
         ),
     )
     # Destroying recalled goods is how the recall closes: it is accepted.
@@ -181,13 +180,14 @@ def test_held_goods_cannot_be_sold_until_released(db: Session, net: Network) -> 
 
 
 def test_expired_goods_cannot_be_administered(db: Session, net: Network) -> None:
+    stock_clinic(db, net, 1)
     net.vaccine.expiry_date = date.today() - timedelta(days=1)
     db.commit()
     err = refused(
         db,
         errors.ExpiredGoods,
         lambda: trade.administer(
-            db, net.signer, ctx(net.importer), Goods(lines=(BatchLine(net.vaccine_gtin, net.vaccine.lot, 1),))
+            db, net.signer, ctx(net.clinic), Goods(lines=(BatchLine(net.vaccine_gtin, net.vaccine.lot, 1),))
         ),
     )
     assert "expired" in err.detail
@@ -228,7 +228,7 @@ def test_only_vaccines_are_administered(db: Session, net: Network) -> None:
     refused(
         db,
         errors.InvalidTransition,
-        lambda: trade.administer(db, net.signer, ctx(net.importer), Goods(codes=(net.item(4),))),
+        lambda: trade.administer(db, net.signer, ctx(net.clinic), Goods(codes=(net.item(4),))),
     )
 
 
