@@ -1,0 +1,186 @@
+"""Judging a log when readings arrive: each profile's rules over what it has not seen yet (or over the whole
+series when readings came out of order), and the excursions found, recorded once and kept up to date.
+
+An excursion is keyed by its log, profile, kind and start: a later evaluation that sees the same stretch again
+(an ongoing excursion that has now ended, say) updates the record instead of adding one. A new excursion holds
+every batch of that profile at the log's holder (a data gap, every batch of the log). A shipment's log is judged
+from the shipping event to the last receipt, so a logger started in a warm dock before loading does not count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.coldchain.engine import Evaluation, Finding, FindingKind
+from ledger.coldchain.goods import LogGoods, goods_of
+from ledger.coldchain.readings import load, max_gap_ms
+from ledger.models import (
+    Event,
+    Excursion,
+    ExcursionGoods,
+    ExcursionKind,
+    ExcursionStatus,
+    Hold,
+    HoldKind,
+    LogEvaluation,
+    LogScope,
+    Movement,
+    MovementKind,
+    Shipment,
+    ShipmentStatus,
+    TemperatureLog,
+    utcnow,
+)
+
+
+@dataclass
+class Outcome:
+    """What one evaluation of a log did: excursions it recorded first, and those it brought up to date."""
+
+    new: list[Excursion] = field(default_factory=list)
+    updated: list[Excursion] = field(default_factory=list)
+
+
+def evaluate_log(session: Session, log: TemperatureLog, *, in_order: bool, evidence_seq: int) -> Outcome:
+    """Evaluate ``log`` after an ingest. ``in_order``: every reading it brought comes after all the log had, so
+    each saved evaluation goes on from where it stopped; otherwise each starts again from the first reading.
+    ``evidence_seq`` is the event that anchors the readings, cited by excursions found now."""
+    outcome = Outcome()
+    start_ms, end_ms = window_of(session, log)
+    found: dict[tuple[str, FindingKind, int], tuple[Finding, list[LogGoods]]] = {}
+    whole: tuple[list[int], list[float], list[float]] | None = None
+    for key, goods in goods_of(session, log).items():
+        saved = session.get(LogEvaluation, (log.id, key))
+        if in_order and saved is not None:
+            evaluation = Evaluation(goods[0].profile, max_gap_ms(log.interval_s), saved.state)
+            after = evaluation.last_ms if evaluation.last_ms is not None else _before(start_ms)
+            closed = evaluation.feed(*load(session, log.id, after_ms=after, until_ms=end_ms))
+        else:
+            whole = whole or load(session, log.id, after_ms=_before(start_ms), until_ms=end_ms)
+            evaluation = Evaluation(goods[0].profile, max_gap_ms(log.interval_s))
+            closed = evaluation.feed(*whole)
+        for finding in [*closed, *evaluation.ongoing()]:
+            profile_key = "" if finding.kind is FindingKind.DATA_GAP else key
+            found.setdefault((profile_key, finding.kind, finding.start_ms), (finding, []))[1].extend(goods)
+        _save(session, saved, log.id, key, evaluation)
+    for (profile_key, _kind, _start), (finding, goods) in sorted(found.items(), key=lambda item: item[0][2]):
+        excursion, created = _record(session, log, profile_key, finding, goods, evidence_seq)
+        (outcome.new if created else outcome.updated).append(excursion)
+    if not in_order:
+        _end_stale(session, log, {(key, kind.value, start) for key, kind, start in found})
+    return outcome
+
+
+def window_of(session: Session, log: TemperatureLog) -> tuple[int | None, int | None]:
+    """The stretch of a log that counts: for a shipment, from its shipping event to its last receipt."""
+    if log.scope is not LogScope.SHIPMENT:
+        return None, None
+    shipment = session.get(Shipment, log.shipment_id)
+    assert shipment is not None
+    shipped = session.scalar(select(Event.event_time).where(Event.seq == shipment.event_seq))
+    received = None
+    if shipment.status is ShipmentStatus.RECEIVED:
+        received = session.scalar(
+            select(func.max(Event.event_time))
+            .join(Movement, Movement.event_seq == Event.seq)
+            .where(Movement.shipment_id == shipment.id, Movement.kind == MovementKind.RECEIVE)
+        )
+    return _ms(shipped), _ms(received)
+
+
+def _before(start_ms: int | None) -> int | None:
+    return None if start_ms is None else start_ms - 1
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else round(moment.timestamp() * 1000)
+
+
+def moment(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _save(session: Session, saved: LogEvaluation | None, log_id: int, key: str, evaluation: Evaluation) -> None:
+    if saved is None:
+        saved = LogEvaluation(log_id=log_id, profile_key=key, state={}, updated_at=utcnow())
+        session.add(saved)
+    saved.state, saved.last_ms, saved.updated_at = evaluation.state(), evaluation.last_ms, utcnow()
+
+
+def _record(
+    session: Session,
+    log: TemperatureLog,
+    profile_key: str,
+    finding: Finding,
+    goods: Sequence[LogGoods],
+    evidence_seq: int,
+) -> tuple[Excursion, bool]:
+    kind, started = ExcursionKind(finding.kind.value), moment(finding.start_ms)
+    excursion = session.scalar(
+        select(Excursion).where(
+            Excursion.log_id == log.id,
+            Excursion.profile_key == profile_key,
+            Excursion.kind == kind,
+            Excursion.started_at == started,
+        )
+    )
+    created = excursion is None
+    if excursion is None:
+        excursion = Excursion(
+            number=f"pending-{uuid.uuid4().hex[:24]}",
+            log_id=log.id,
+            profile_key=profile_key,
+            kind=kind,
+            rules=[],
+            started_at=started,
+            holder_org_id=log.holder_org_id,
+            recorded_by_org_id=log.org_id,
+            shipment_id=log.shipment_id,
+            location_id=log.location_id,
+            event_seq=evidence_seq,
+            status=ExcursionStatus.OPEN,
+        )
+        session.add(excursion)
+    excursion.rules = [*excursion.rules, *(r for r in finding.rules if r not in excursion.rules)]
+    excursion.ended_at = None if finding.ongoing else moment(finding.end_ms)
+    excursion.duration_s = finding.duration_ms // 1000
+    excursion.min_c, excursion.max_c = finding.low_c, finding.high_c
+    session.flush()
+    if created:
+        # The number comes from the row id: unique without a counter that concurrent evaluations would race for.
+        excursion.number = f"EX-{started.year}-{excursion.id:06d}"
+        hold_goods(session, excursion, {item.batch_id: item.quantity for item in goods})
+    return excursion, created
+
+
+def hold_goods(session: Session, excursion: Excursion, quantities: dict[int, int]) -> None:
+    """Hold each batch with something of it at the holder: no shipping, selling or administering it there."""
+    for batch_id, quantity in sorted(quantities.items()):
+        if quantity <= 0:
+            continue
+        hold = Hold(
+            batch_id=batch_id,
+            org_id=excursion.holder_org_id,
+            kind=HoldKind.EXCURSION,
+            reason=f"cold-chain excursion {excursion.number}",
+            event_seq=excursion.event_seq,
+        )
+        session.add(hold)
+        session.flush()
+        session.add(ExcursionGoods(excursion_id=excursion.id, batch_id=batch_id, quantity=quantity, hold_id=hold.id))
+
+
+def _end_stale(session: Session, log: TemperatureLog, seen: set[tuple[str, str, int]]) -> None:
+    """A re-evaluation from the first reading may place an ongoing stretch differently (earlier readings came
+    late): the old record is closed where it was last seen, and stays to be disposed of like any other."""
+    ongoing = session.scalars(select(Excursion).where(Excursion.log_id == log.id, Excursion.ended_at.is_(None)))
+    for excursion in ongoing:
+        key = (excursion.profile_key, excursion.kind.value, _ms(excursion.started_at))
+        if key not in seen:
+            excursion.ended_at = moment((_ms(excursion.started_at) or 0) + excursion.duration_s * 1000)

@@ -1,0 +1,82 @@
+"""Readings in: one device's series for one scope, stored, anchored and judged in the caller's transaction.
+
+Every arrival of readings is an *ingest*: a logger file, the sensor data of an EPCIS event, or a gateway's batch.
+It is anchored by a signed ledger event (for a file or a batch, an event carrying the SHA-256 of the bytes in its
+``certificationInfo``, as batch documents are; for EPCIS, the event itself), so a reading can be traced to bytes
+whose hash is on chain. Then the log's evaluations run and any excursion they find holds the goods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from ledger.coldchain.evaluation import Outcome, evaluate_log
+from ledger.coldchain.readings import Scope, Series, holder_for, infer_interval_s, open_log, store
+from ledger.models import Event, IngestKind, Organisation, ReadingIngest, TemperatureLog
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where readings came from: the bytes as received (a file, a gateway's JSON), or an event's sensor data."""
+
+    kind: IngestKind
+    content: bytes | None = None
+    filename: str | None = None
+    content_type: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content or b"").hexdigest()
+
+
+@dataclass(frozen=True)
+class Ingested:
+    log: TemperatureLog
+    ingest: ReadingIngest
+    stored: int
+    duplicates: int
+    outcome: Outcome
+
+
+def ingest(
+    session: Session,
+    org: Organisation,
+    scope: Scope,
+    series: Series,
+    *,
+    source: Source,
+    anchor: Event,
+    interval_s: int | None = None,
+) -> Ingested:
+    """Store ``series`` in the log of its device for ``scope`` and evaluate the log. ``anchor`` is the recorded
+    event that anchors these readings."""
+    holder = holder_for(session, org, scope)
+    times = series.times_ms
+    log = open_log(
+        session, org, scope, series.device_id, holder_org_id=holder, interval_s=interval_s or infer_interval_s(times)
+    )
+    in_order = log.last_ms is None or times[0] > log.last_ms
+    row = ReadingIngest(
+        log_id=log.id,
+        org_id=org.id,
+        kind=source.kind,
+        event_seq=anchor.seq,
+        sha256=source.sha256 if source.content is not None else anchor.event_id[14:78],
+        filename=source.filename,
+        content_type=source.content_type,
+        size=len(source.content or b""),
+        content=source.content if source.kind is IngestKind.FILE else None,
+        reading_count=0,
+        duplicate_count=0,
+        first_ms=times[0],
+        last_ms=times[-1],
+    )
+    session.add(row)
+    session.flush()
+    stored = store(session, log, row.id, series)
+    row.reading_count, row.duplicate_count = stored, len(times) - stored
+    outcome = evaluate_log(session, log, in_order=in_order, evidence_seq=anchor.seq)
+    return Ingested(log, row, stored, len(times) - stored, outcome)
