@@ -26,8 +26,8 @@ class LogGoods:
     profile: Profile
 
 
-def goods_of(session: Session, log: TemperatureLog) -> dict[str, list[LogGoods]]:
-    """The log's goods with a profile, by profile key; goods kept at ambient temperature are left out."""
+def quantities_of(session: Session, log: TemperatureLog) -> dict[int, int]:
+    """Every batch the log speaks for, with its quantity, whatever its profile."""
     query: Select[int, int]
     match log.scope:
         case LogScope.SHIPMENT:
@@ -42,7 +42,12 @@ def goods_of(session: Session, log: TemperatureLog) -> dict[str, list[LogGoods]]
             query = select(Holding.batch_id, Holding.on_hand).where(
                 Holding.org_id == log.holder_org_id, Holding.batch_id == log.batch_id
             )
-    quantities = {batch_id: int(quantity) for batch_id, quantity in session.execute(query)}
+    return {batch_id: int(quantity) for batch_id, quantity in session.execute(query)}
+
+
+def goods_of(session: Session, log: TemperatureLog) -> dict[str, list[LogGoods]]:
+    """The log's goods with a profile, by profile key; goods kept at ambient temperature are left out."""
+    quantities = quantities_of(session, log)
     profiles = profiles_of(session, quantities)
     grouped: dict[str, list[LogGoods]] = defaultdict(list)
     for batch_id, quantity in sorted(quantities.items()):

@@ -11,11 +11,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger import epcis, terms
 from ledger.coldchain.evaluation import Outcome, evaluate_log
+from ledger.coldchain.goods import quantities_of
 from ledger.coldchain.readings import Scope, Series, holder_for, infer_interval_s, open_log, store
-from ledger.models import Event, IngestKind, Organisation, ReadingIngest, TemperatureLog
+from ledger.goods import lock_batches
+from ledger.models import Event, IngestKind, Location, Organisation, Product, ReadingIngest, TemperatureLog, utcnow
+from ledger.recorder import Signer, record_event
 
 
 @dataclass(frozen=True)
@@ -43,21 +48,23 @@ class Ingested:
 
 def ingest(
     session: Session,
+    signer: Signer,
     org: Organisation,
     scope: Scope,
     series: Series,
     *,
     source: Source,
-    anchor: Event,
+    anchor: Event | None = None,
     interval_s: int | None = None,
 ) -> Ingested:
-    """Store ``series`` in the log of its device for ``scope`` and evaluate the log. ``anchor`` is the recorded
-    event that anchors these readings."""
+    """Store ``series`` in the log of its device for ``scope`` and evaluate the log. ``anchor`` is the event that
+    carried the readings (EPCIS); without one, an event anchoring the source's bytes is recorded."""
     holder = holder_for(session, org, scope)
     times = series.times_ms
     log = open_log(
         session, org, scope, series.device_id, holder_org_id=holder, interval_s=interval_s or infer_interval_s(times)
     )
+    anchor = anchor or anchor_bytes(session, signer, org, log, source)
     in_order = log.last_ms is None or times[0] > log.last_ms
     row = ReadingIngest(
         log_id=log.id,
@@ -80,3 +87,25 @@ def ingest(
     row.reading_count, row.duplicate_count = stored, len(times) - stored
     outcome = evaluate_log(session, log, in_order=in_order, evidence_seq=anchor.seq)
     return Ingested(log, row, stored, len(times) - stored, outcome)
+
+
+def anchor_bytes(session: Session, signer: Signer, org: Organisation, log: TemperatureLog, source: Source) -> Event:
+    """A signed event carrying the SHA-256 of a logger file or a gateway batch, on the chains of the batches the
+    log speaks for, as a batch document's event carries the document's."""
+    batches = lock_batches(session, quantities_of(session, log))
+    products = {
+        p.id: p
+        for p in session.scalars(select(Product).where(Product.id.in_({b.product_id for b in batches.values()})))
+    }
+    when = utcnow()
+    location = session.get(Location, log.location_id) if log.location_id is not None else None
+    document = epcis.object_event(
+        action=epcis.Action.OBSERVE,
+        event_time=when,
+        quantity_list=[{"epcClass": terms.lot_class(products[b.product_id].gtin, b.lot)} for b in batches.values()],
+        biz_step=epcis.BizStep.SENSOR_REPORTING,
+        read_point=terms.location_uri(location.id, location.gln) if location else None,
+        source_list=[terms.owning_party(org.uscc, org.gln)],
+        certification_info=[f"ni:///sha-256;{source.sha256}?type=temperature_{source.kind.value}"],
+    )
+    return record_event(session, signer, org=org, document=document, batches=batches.values(), event_time=when)

@@ -21,13 +21,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.coldchain.errors import NotRecorder, UnknownLocation
 from ledger.errors import InvalidInput, UnknownShipment
-from ledger.goods import lock_holding
-from ledger.models import Location, LogScope, Organisation, Shipment, TemperatureLog, TemperatureReading
+from ledger.goods import lock_batches
+from ledger.models import Holding, Location, LogScope, Organisation, Shipment, TemperatureLog, TemperatureReading
 
 PLAUSIBLE_C: Final = (-100.0, 100.0)
 DEFAULT_INTERVAL_S: Final = 300
@@ -142,7 +142,9 @@ def holder_for(session: Session, org: Organisation, scope: Scope) -> int:
                 raise NotRecorder(f"location {scope.id} is not {org.name}'s", location_id=scope.id)
             return org.id
         case LogScope.HOLDING:
-            if lock_holding(session, org.id, scope.id) is None:
+            # The batch is locked, not the holding: scans lock batches before holdings, and so must this.
+            lock_batches(session, [scope.id])
+            if session.get(Holding, (org.id, scope.id)) is None:
                 raise NotRecorder(f"{org.name} has never held batch {scope.id}", batch_id=scope.id)
             return org.id
 
@@ -227,19 +229,15 @@ def _copy(cursor: Any, rows: list[tuple[Any, ...]]) -> int:
 def load(
     session: Session, log_id: int, *, after_ms: int | None = None, until_ms: int | None = None
 ) -> tuple[list[int], list[float], list[float]]:
-    """The log's readings in time order as (times, lows, highs), the engine's input."""
+    """The log's readings in time order as (times, lows, highs), the engine's input; the database picks each
+    reading's low and high (a minimum or maximum where the report had one, else its value)."""
     r = TemperatureReading
-    query = select(r.taken_ms, r.value_c, r.min_c, r.max_c).where(r.log_id == log_id).order_by(r.taken_ms)
+    low = func.coalesce(r.min_c, r.value_c, r.max_c)
+    high = func.coalesce(r.max_c, r.value_c, r.min_c)
+    query = select(r.taken_ms, low, high).where(r.log_id == log_id).order_by(r.taken_ms)
     if after_ms is not None:
         query = query.where(r.taken_ms > after_ms)
     if until_ms is not None:
         query = query.where(r.taken_ms <= until_ms)
-    times: list[int] = []
-    lows: list[float] = []
-    highs: list[float] = []
-    for taken, value, low, high in session.execute(query):
-        reading = Reading(taken, value, low, high)
-        times.append(taken)
-        lows.append(reading.low)
-        highs.append(reading.high)
-    return times, lows, highs
+    rows = session.execute(query).all()
+    return [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
