@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import epcis, terms, trade
+from ledger import trade
 from ledger.coldchain import excursions
 from ledger.coldchain.errors import ExcursionClosed, ExcursionOngoing, NotRecorder
 from ledger.coldchain.ingest import Ingested, Source, ingest
@@ -18,6 +19,7 @@ from ledger.errors import HeldGoods, InvalidTransition, RoleRequired
 from ledger.goods import BatchLine, Goods
 from ledger.models import (
     Event,
+    EventBatch,
     Excursion,
     ExcursionKind,
     ExcursionStatus,
@@ -29,7 +31,6 @@ from ledger.models import (
     Shipment,
     TemperatureReading,
 )
-from ledger.recorder import record_event
 from tests.ledger.network import Network, build_network
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -70,18 +71,11 @@ def readings(*spells: tuple[int, int, float], every: int = 5) -> list[Reading]:
 def upload(
     db: Session, net: Network, org: Organisation, scope: Scope, rows: list[Reading], device: str = "RC5-2001"
 ) -> Ingested:
-    """Store readings as a logger file would be, anchored by an event over the scope's goods."""
+    """Store readings as a logger file's would be."""
     series, _ = prepare_series(device, rows)
     content = "\n".join(f"{r.taken_ms},{r.value_c}" for r in rows).encode()
-    document = epcis.object_event(
-        action=epcis.Action.OBSERVE,
-        event_time=T0 + timedelta(days=1),
-        quantity_list=[{"epcClass": terms.lot_class(net.vaccine_gtin, net.vaccine.lot)}],
-        biz_step=epcis.BizStep.SENSOR_REPORTING,
-        certification_info=[f"ni:///sha-256;{Source(IngestKind.FILE, content).sha256}?type=temperature_log"],
-    )
-    anchor = record_event(db, net.signer, org=org, document=document, batches=(), event_time=T0)
-    return ingest(db, org, scope, series, source=Source(IngestKind.FILE, content, "log.csv", "text/csv"), anchor=anchor)
+    source = Source(IngestKind.FILE, content, "log.csv", "text/csv")
+    return ingest(db, net.signer, org, scope, series, source=source)
 
 
 def open_holds(db: Session, batch_id: int, org_id: int) -> int:
@@ -217,3 +211,17 @@ def test_only_the_parties_to_a_shipment_record_its_temperature(db: Session, net:
     shipment = ship(db, net, vaccine(net, 20), net.clinic)
     with pytest.raises(NotRecorder):
         upload(db, net, net.retailer, Scope(LogScope.SHIPMENT, shipment.id), readings((0, 60, 5.0)))
+
+
+def test_a_logger_file_is_kept_and_its_sha256_anchored_on_the_chains_of_the_goods(db: Session, net: Network) -> None:
+    shipment = ship(db, net, vaccine(net, 20), net.clinic)
+    done = upload(db, net, net.importer, Scope(LogScope.SHIPMENT, shipment.id), readings((0, 60, 5.0)))
+    anchor = db.get(Event, done.ingest.event_seq)
+    assert anchor is not None
+    assert anchor.document["certificationInfo"] == [f"ni:///sha-256;{done.ingest.sha256}?type=temperature_file"]
+    assert anchor.document["bizStep"] == "sensor_reporting"
+    chained = db.scalar(select(EventBatch.batch_id).where(EventBatch.event_seq == anchor.seq))
+    assert chained == net.vaccine.id
+    assert done.ingest.content is not None
+    assert hashlib.sha256(done.ingest.content).hexdigest() == done.ingest.sha256
+    assert (done.ingest.reading_count, done.log.interval_s) == (12, 300)
