@@ -17,11 +17,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import epcis, terms, trade
 from ledger.coldchain.errors import ExcursionClosed, ExcursionOngoing, UnknownExcursion
+from ledger.coldchain.queries import visible
 from ledger.errors import InvalidInput, InvalidTransition, RoleRequired
 from ledger.goods import BatchLine, Goods, lock_batches, lock_holding
 from ledger.models import (
@@ -48,23 +49,9 @@ class Evidence:
 
 
 def visible_excursion(session: Session, org: Organisation, excursion_id: int) -> Excursion:
-    """An excursion the organisation may see: a regulator any; others those at their goods, those they recorded,
-    and those concerning batches they registered. The same refusal whether it is missing or someone else's."""
-    query = select(Excursion).where(Excursion.id == excursion_id)
-    if not org.has_role(Role.REGULATOR):
-        registered = (
-            select(ExcursionGoods.excursion_id)
-            .join(Batch, Batch.id == ExcursionGoods.batch_id)
-            .where(Batch.registrant_org_id == org.id)
-        )
-        query = query.where(
-            or_(
-                Excursion.holder_org_id == org.id,
-                Excursion.recorded_by_org_id == org.id,
-                Excursion.id.in_(registered),
-            )
-        )
-    excursion = session.scalar(query.with_for_update())
+    """An excursion the organisation may see (``queries.visible``), locked for a disposition. The same refusal
+    whether it is missing or someone else's."""
+    excursion = session.scalar(visible(org).where(Excursion.id == excursion_id).with_for_update())
     if excursion is None:
         raise UnknownExcursion(f"no excursion {excursion_id} visible to {org.name}", excursion_id=excursion_id)
     return excursion
