@@ -30,7 +30,8 @@ def test_a_regulator_lists_open_excursions_and_filters_them(api: Api) -> None:
     page = api.client.get("/app/excursions", headers=HTML)
     assert page.status_code == 200
     assert len(re.findall(r'<tr data-excursion-id="\d+">', page.text)) == 2
-    assert "温度过高" in page.text and "温度记录中断" in page.text
+    assert "温度过高" in page.text
+    assert "温度记录中断" in page.text
     assert "暂停使用，待处置" in page.text
     mine = api.client.get(f"/app/excursions?gtin={flow.gtin}", headers=HTML)
     assert re.findall(r'<tr data-excursion-id="(\d+)">', mine.text) == [str(excursion_id)]
@@ -40,7 +41,8 @@ def test_a_regulator_lists_open_excursions_and_filters_them(api: Api) -> None:
     assert bad.status_code == 422
     assert "统一社会信用代码无效" in refusal(bad.text)
     english = api.client.get("/app/excursions", headers=EN)
-    assert "Too warm" in english.text and "No temperature record" in english.text
+    assert "Too warm" in english.text
+    assert "No temperature record" in english.text
 
 
 def test_the_holder_acknowledges_then_destroys_on_the_page(api: Api) -> None:
