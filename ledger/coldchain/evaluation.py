@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.coldchain.engine import Evaluation, Finding, FindingKind
+from ledger.coldchain.engine import DATA_GAP, Evaluation, Finding, FindingKind
 from ledger.coldchain.goods import LogGoods, goods_of
 from ledger.coldchain.readings import load, max_gap_ms
 from ledger.models import (
@@ -35,6 +35,7 @@ from ledger.models import (
     Shipment,
     ShipmentStatus,
     TemperatureLog,
+    TemperatureReading,
     utcnow,
 )
 
@@ -55,7 +56,8 @@ def evaluate_log(session: Session, log: TemperatureLog, *, in_order: bool, evide
     start_ms, end_ms = window_of(session, log)
     found: dict[tuple[str, FindingKind, int], tuple[Finding, list[LogGoods]]] = {}
     whole: tuple[list[int], list[float], list[float]] | None = None
-    for key, goods in goods_of(session, log).items():
+    by_profile = goods_of(session, log)
+    for key, goods in by_profile.items():
         saved = session.get(LogEvaluation, (log.id, key))
         if in_order and saved is not None:
             evaluation = Evaluation(goods[0].profile, max_gap_ms(log.interval_s), saved.state)
@@ -69,6 +71,9 @@ def evaluate_log(session: Session, log: TemperatureLog, *, in_order: bool, evide
             profile_key = "" if finding.kind is FindingKind.DATA_GAP else key
             found.setdefault((profile_key, finding.kind, finding.start_ms), (finding, []))[1].extend(goods)
         _save(session, saved, log.id, key, evaluation)
+    every = [item for goods in by_profile.values() for item in goods]
+    for finding in coverage_gaps(session, log, start_ms, end_ms) if every else []:
+        found.setdefault(("", finding.kind, finding.start_ms), (finding, every))
     for (profile_key, _kind, _start), (finding, goods) in sorted(found.items(), key=lambda item: item[0][2]):
         excursion, created = _record(session, log, profile_key, finding, goods, evidence_seq)
         (outcome.new if created else outcome.updated).append(excursion)
@@ -92,6 +97,28 @@ def window_of(session: Session, log: TemperatureLog) -> tuple[int | None, int | 
             .where(Movement.shipment_id == shipment.id, Movement.kind == MovementKind.RECEIVE)
         )
     return _ms(shipped), _ms(received)
+
+
+def coverage_gaps(session: Session, log: TemperatureLog, start_ms: int | None, end_ms: int | None) -> list[Finding]:
+    """A shipment's logger must cover the trip: a silence longer than a gap between the shipping event and the
+    first reading, or between the last reading and the receipt, is a data gap too (a logger started late, or one
+    that stopped on the way, is not a trip kept in range)."""
+    if start_ms is None:
+        return []
+    gap = max_gap_ms(log.interval_s)
+    r = TemperatureReading
+    query = select(func.min(r.taken_ms), func.max(r.taken_ms)).where(r.log_id == log.id, r.taken_ms >= start_ms)
+    if end_ms is not None:
+        query = query.where(r.taken_ms <= end_ms)
+    first, last = session.execute(query).one()
+    edges = [(start_ms, first if first is not None else end_ms)]
+    if first is not None and end_ms is not None:
+        edges.append((last, end_ms))
+    return [
+        Finding(FindingKind.DATA_GAP, a, b, b - a, None, None, (DATA_GAP,))
+        for a, b in edges
+        if a is not None and b is not None and b - a > gap
+    ]
 
 
 def _before(start_ms: int | None) -> int | None:

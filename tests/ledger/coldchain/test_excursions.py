@@ -225,3 +225,19 @@ def test_a_logger_file_is_kept_and_its_sha256_anchored_on_the_chains_of_the_good
     assert done.ingest.content is not None
     assert hashlib.sha256(done.ingest.content).hexdigest() == done.ingest.sha256
     assert (done.ingest.reading_count, done.log.interval_s) == (12, 300)
+
+
+def test_a_logger_started_late_or_stopped_early_leaves_the_trip_uncovered(db: Session, net: Network) -> None:
+    shipment = ship(db, net, vaccine(net, 20), net.clinic)
+    receive(db, net, net.clinic, shipment, T0 + 300 * MINUTE)
+    found = upload(db, net, net.importer, Scope(LogScope.SHIPMENT, shipment.id), readings((60, 180, 5.0)))
+    gaps = sorted((e.started_at, e.ended_at) for e in found.outcome.new)
+    assert [e.kind for e in found.outcome.new] == [ExcursionKind.DATA_GAP] * 2
+    assert gaps == [(T0, T0 + 60 * MINUTE), (T0 + 175 * MINUTE, T0 + 300 * MINUTE)]
+
+
+def test_a_trip_covered_from_shipping_to_receipt_has_no_gap(db: Session, net: Network) -> None:
+    shipment = ship(db, net, vaccine(net, 20), net.clinic)
+    receive(db, net, net.clinic, shipment, T0 + 120 * MINUTE)
+    done = upload(db, net, net.importer, Scope(LogScope.SHIPMENT, shipment.id), readings((0, 125, 5.0)))
+    assert done.outcome.new == []
