@@ -214,7 +214,7 @@ def bench_rules(factory: Any, engine: Any, shipment_id: int, readings: int) -> N
         log = session.scalars(select(TemperatureLog).where(TemperatureLog.device_id == "RC5-BENCH")).one()
         log_id = log.id
         load_s, series = timed(lambda: load(session, log_id))
-        judge_s, outcome = timed(lambda: evaluate_log(session, log, in_order=False, evidence_seq=_any_event(session)))
+        judge_s, outcome = timed(lambda: evaluate_log(session, log, appended=None, evidence_seq=_any_event(session)))
         session.rollback()
     with engine.connect() as conn:
         bare_s, _ = timed(

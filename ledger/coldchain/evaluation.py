@@ -48,10 +48,20 @@ class Outcome:
     updated: list[Excursion] = field(default_factory=list)
 
 
-def evaluate_log(session: Session, log: TemperatureLog, *, in_order: bool, evidence_seq: int) -> Outcome:
-    """Evaluate ``log`` after an ingest. ``in_order``: every reading it brought comes after all the log had, so
-    each saved evaluation goes on from where it stopped; otherwise each starts again from the first reading.
-    ``evidence_seq`` is the event that anchors the readings, cited by excursions found now."""
+@dataclass(frozen=True)
+class Appended:
+    """Readings an ingest added after everything its log had (which ended at ``previous_last_ms``)."""
+
+    previous_last_ms: int | None
+    times: list[int]
+    lows: list[float]
+    highs: list[float]
+
+
+def evaluate_log(session: Session, log: TemperatureLog, *, appended: Appended | None, evidence_seq: int) -> Outcome:
+    """Evaluate ``log`` after an ingest. With ``appended``, each saved evaluation goes on from where it stopped;
+    without (readings came out of order), each starts again from the first reading. ``evidence_seq`` is the event
+    that anchors the readings, cited by excursions found now."""
     outcome = Outcome()
     start_ms, end_ms = window_of(session, log)
     found: dict[tuple[str, FindingKind, int], tuple[Finding, list[LogGoods]]] = {}
@@ -59,13 +69,13 @@ def evaluate_log(session: Session, log: TemperatureLog, *, in_order: bool, evide
     by_profile = goods_of(session, log)
     for key, goods in by_profile.items():
         saved = session.get(LogEvaluation, (log.id, key))
-        if in_order and saved is not None:
-            evaluation = Evaluation(goods[0].profile, max_gap_ms(log.interval_s), saved.state)
-            after = evaluation.last_ms if evaluation.last_ms is not None else _before(start_ms)
-            closed = evaluation.feed(*load(session, log.id, after_ms=after, until_ms=end_ms))
+        gap = max_gap_ms(log.interval_s)
+        if appended is not None and saved is not None:
+            evaluation = Evaluation(goods[0].profile, gap, saved.state)
+            closed = evaluation.feed(*_new_readings(session, log, evaluation, appended, start_ms, end_ms))
         else:
             whole = whole or load(session, log.id, after_ms=_before(start_ms), until_ms=end_ms)
-            evaluation = Evaluation(goods[0].profile, max_gap_ms(log.interval_s))
+            evaluation = Evaluation(goods[0].profile, gap)
             closed = evaluation.feed(*whole)
         for finding in [*closed, *evaluation.ongoing()]:
             profile_key = "" if finding.kind is FindingKind.DATA_GAP else key
@@ -77,9 +87,29 @@ def evaluate_log(session: Session, log: TemperatureLog, *, in_order: bool, evide
     for (profile_key, _kind, _start), (finding, goods) in sorted(found.items(), key=lambda item: item[0][2]):
         excursion, created = _record(session, log, profile_key, finding, goods, evidence_seq)
         (outcome.new if created else outcome.updated).append(excursion)
-    if not in_order:
+    if appended is None:
         _end_stale(session, log, {(key, kind.value, start) for key, kind, start in found})
     return outcome
+
+
+def _new_readings(
+    session: Session,
+    log: TemperatureLog,
+    evaluation: Evaluation,
+    appended: Appended,
+    start_ms: int | None,
+    end_ms: int | None,
+) -> tuple[list[int], list[float], list[float]]:
+    """What a saved evaluation has not seen: the ingest's own readings when it had seen all the log held before
+    (the usual case, no read back), else the log's readings after its last one."""
+    if evaluation.last_ms is None or evaluation.last_ms != appended.previous_last_ms:
+        after = evaluation.last_ms if evaluation.last_ms is not None else _before(start_ms)
+        return load(session, log.id, after_ms=after, until_ms=end_ms)
+    low, high = start_ms if start_ms is not None else -(2**63), end_ms if end_ms is not None else 2**63
+    kept = [i for i, t in enumerate(appended.times) if low <= t <= high]
+    if len(kept) == len(appended.times):
+        return appended.times, appended.lows, appended.highs
+    return [appended.times[i] for i in kept], [appended.lows[i] for i in kept], [appended.highs[i] for i in kept]
 
 
 def window_of(session: Session, log: TemperatureLog) -> tuple[int | None, int | None]:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import epcis, terms
-from ledger.coldchain.evaluation import Outcome, evaluate_log
+from ledger.coldchain.evaluation import Appended, Outcome, evaluate_log
 from ledger.coldchain.goods import quantities_of
 from ledger.coldchain.readings import Scope, Series, holder_for, infer_interval_s, open_log, store
 from ledger.goods import lock_batches
@@ -65,7 +65,11 @@ def ingest(
         session, org, scope, series.device_id, holder_org_id=holder, interval_s=interval_s or infer_interval_s(times)
     )
     anchor = anchor or anchor_bytes(session, signer, org, log, source)
-    in_order = log.last_ms is None or times[0] > log.last_ms
+    previous_last_ms = log.last_ms
+    appended = None
+    if previous_last_ms is None or times[0] > previous_last_ms:
+        lows, highs = [r.low for r in series.readings], [r.high for r in series.readings]
+        appended = Appended(previous_last_ms, times, lows, highs)
     row = ReadingIngest(
         log_id=log.id,
         org_id=org.id,
@@ -85,7 +89,7 @@ def ingest(
     session.flush()
     stored = store(session, log, row.id, series)
     row.reading_count, row.duplicate_count = stored, len(times) - stored
-    outcome = evaluate_log(session, log, in_order=in_order, evidence_seq=anchor.seq)
+    outcome = evaluate_log(session, log, appended=appended, evidence_seq=anchor.seq)
     return Ingested(log, row, stored, len(times) - stored, outcome)
 
 

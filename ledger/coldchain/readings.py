@@ -8,8 +8,8 @@ A log is one device recording for one scope. Who may record:
 - a **holding**: the organisation that holds (or held) the batch.
 
 Readings are written with the driver's bulk paths, because loggers deliver tens of thousands at a time:
-``COPY`` into a temporary table on PostgreSQL, ``executemany`` on SQLite, each skipping instants the log already
-has (a logger's file repeats what an earlier download held).
+``COPY`` on PostgreSQL (through a temporary table when they may repeat stored instants), ``executemany`` on
+SQLite, each skipping instants the log already has (a logger's file repeats what an earlier download held).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ _SQLITE_INSERT: Final = (
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
 _PG_STAGE: Final = "CREATE TEMP TABLE IF NOT EXISTS incoming_readings (LIKE temperature_readings)"
-_PG_COPY: Final = "COPY incoming_readings (log_id, taken_ms, value_c, min_c, max_c, ingest_id) FROM STDIN"
+_PG_COPY_READINGS: Final = "COPY temperature_readings (log_id, taken_ms, value_c, min_c, max_c, ingest_id) FROM STDIN"
+_PG_COPY_STAGED: Final = "COPY incoming_readings (log_id, taken_ms, value_c, min_c, max_c, ingest_id) FROM STDIN"
 _PG_MERGE: Final = (
     "INSERT INTO temperature_readings (log_id, taken_ms, value_c, min_c, max_c, ingest_id) "
     "SELECT log_id, taken_ms, value_c, min_c, max_c, ingest_id FROM incoming_readings ON CONFLICT DO NOTHING"
@@ -196,30 +197,38 @@ def max_gap_ms(interval_s: int) -> int:
 
 
 def store(session: Session, log: TemperatureLog, ingest_id: int, series: Series) -> int:
-    """Write the readings the log does not have yet at their instants; returns how many were new."""
+    """Write the readings the log does not have yet at their instants; returns how many were new. Readings all
+    after the log's last (the usual case: a logger's next download, a gateway's next batch) cannot repeat an
+    instant, so PostgreSQL copies them straight in; others go through a staging table that skips repeats."""
     rows = [(log.id, r.taken_ms, r.value_c, r.min_c, r.max_c, ingest_id) for r in series.readings]
+    times = series.times_ms
+    appended = log.last_ms is None or times[0] > log.last_ms
     connection = session.connection()
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if connection.dialect.name == "postgresql":
-            inserted = _copy(cursor, rows)
+            inserted = _copy(cursor, rows, _PG_COPY_READINGS) if appended else _merge(cursor, rows)
         else:
             cursor.executemany(_SQLITE_INSERT, rows)
             inserted = cursor.rowcount
     finally:
         cursor.close()
-    times = series.times_ms
     log.reading_count += inserted
     log.first_ms = min(times[0], log.first_ms if log.first_ms is not None else times[0])
     log.last_ms = max(times[-1], log.last_ms if log.last_ms is not None else times[-1])
     return int(inserted)
 
 
-def _copy(cursor: Any, rows: list[tuple[Any, ...]]) -> int:
-    cursor.execute(_PG_STAGE)
-    with cursor.copy(_PG_COPY) as copy:
+def _copy(cursor: Any, rows: list[tuple[Any, ...]], statement: str) -> int:
+    with cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
+    return len(rows)
+
+
+def _merge(cursor: Any, rows: list[tuple[Any, ...]]) -> int:
+    cursor.execute(_PG_STAGE)
+    _copy(cursor, rows, _PG_COPY_STAGED)
     cursor.execute(_PG_MERGE)
     inserted = cursor.rowcount
     cursor.execute("DELETE FROM incoming_readings")

@@ -25,6 +25,16 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "temperature_readings",
+        sa.Column("log_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("taken_ms", sa.BigInteger(), nullable=False),
+        sa.Column("value_c", sa.Float(), nullable=True),
+        sa.Column("min_c", sa.Float(), nullable=True),
+        sa.Column("max_c", sa.Float(), nullable=True),
+        sa.Column("ingest_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.PrimaryKeyConstraint("log_id", "taken_ms", name=op.f("pk_temperature_readings")),
+    )
+    op.create_table(
         "product_profiles",
         sa.Column("product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("profile", sa.String(length=40), nullable=False),
@@ -236,26 +246,8 @@ def upgrade() -> None:
     with op.batch_alter_table("excursion_goods", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_excursion_goods_batch_id"), ["batch_id"], unique=False)
 
-    op.create_table(
-        "temperature_readings",
-        sa.Column("log_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("taken_ms", sa.BigInteger(), nullable=False),
-        sa.Column("value_c", sa.Float(), nullable=True),
-        sa.Column("min_c", sa.Float(), nullable=True),
-        sa.Column("max_c", sa.Float(), nullable=True),
-        sa.Column("ingest_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["ingest_id"], ["reading_ingests.id"], name=op.f("fk_temperature_readings_ingest_id_reading_ingests")
-        ),
-        sa.ForeignKeyConstraint(
-            ["log_id"], ["temperature_logs.id"], name=op.f("fk_temperature_readings_log_id_temperature_logs")
-        ),
-        sa.PrimaryKeyConstraint("log_id", "taken_ms", name=op.f("pk_temperature_readings")),
-    )
-
 
 def downgrade() -> None:
-    op.drop_table("temperature_readings")
     with op.batch_alter_table("excursion_goods", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_excursion_goods_batch_id"))
 
@@ -286,3 +278,4 @@ def downgrade() -> None:
 
     op.drop_table("vvm_observations")
     op.drop_table("product_profiles")
+    op.drop_table("temperature_readings")

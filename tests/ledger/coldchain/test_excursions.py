@@ -241,3 +241,13 @@ def test_a_trip_covered_from_shipping_to_receipt_has_no_gap(db: Session, net: Ne
     receive(db, net, net.clinic, shipment, T0 + 120 * MINUTE)
     done = upload(db, net, net.importer, Scope(LogScope.SHIPMENT, shipment.id), readings((0, 125, 5.0)))
     assert done.outcome.new == []
+
+
+def test_readings_after_the_receipt_do_not_count_for_the_shipment(db: Session, net: Network) -> None:
+    shipment = ship(db, net, vaccine(net, 20), net.clinic)
+    scope = Scope(LogScope.SHIPMENT, shipment.id)
+    upload(db, net, net.importer, scope, readings((0, 60, 5.0)))
+    receive(db, net, net.clinic, shipment, T0 + 120 * MINUTE)
+    # The logger lay in the clinic's warm office after unloading; its next download says so.
+    done = upload(db, net, net.importer, scope, readings((60, 125, 5.0), (125, 300, 24.0)))
+    assert done.outcome.new == []
