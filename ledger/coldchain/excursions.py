@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import epcis, terms, trade
+from ledger import epcis_events, terms, trade
 from ledger.coldchain.errors import ExcursionClosed, ExcursionOngoing, UnknownExcursion
 from ledger.coldchain.queries import visible
 from ledger.errors import InvalidInput, InvalidTransition, RoleRequired
@@ -97,14 +97,11 @@ def release(
     digest = hashlib.sha256(evidence.content).hexdigest()
     when = utcnow()
     batches = lock_batches(session, [batch.id for batch, _, _ in goods])
-    document = epcis.object_event(
-        action=epcis.Action.OBSERVE,
+    document = epcis_events.excursion_release(
         event_time=when,
-        quantity_list=[{"epcClass": terms.lot_class(product.gtin, batch.lot)} for batch, product, _ in goods],
-        biz_step=epcis.BizStep.INSPECTING,
-        disposition=epcis.Disposition.CONFORMANT,
-        source_list=[terms.owning_party(org.uscc, org.gln)],
-        certification_info=[f"ni:///sha-256;{digest}?type=excursion_release"],
+        lots=[terms.lot_class(product.gtin, batch.lot) for batch, product, _ in goods],
+        releaser=terms.owning_party(org.uscc, org.gln),
+        evidence_digest=digest,
     )
     event = record_event(session, signer, org=org, document=document, batches=batches.values(), event_time=when)
     excursion.evidence_sha256, excursion.evidence = digest, evidence.content

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import epcis, terms
-from ledger.coldchain.evaluation import Appended, Outcome, evaluate_log
+from ledger import epcis_events, terms
+from ledger.coldchain.evaluation import Appended, Outcome, evaluate_log, moment
 from ledger.coldchain.goods import quantities_of
 from ledger.coldchain.readings import Scope, Series, holder_for, infer_interval_s, open_log, store
 from ledger.goods import lock_batches
@@ -64,7 +64,7 @@ def ingest(
     log = open_log(
         session, org, scope, series.device_id, holder_org_id=holder, interval_s=interval_s or infer_interval_s(times)
     )
-    anchor = anchor or anchor_bytes(session, signer, org, log, source)
+    anchor = anchor or anchor_bytes(session, signer, org, log, series, source)
     previous_last_ms = log.last_ms
     appended = None
     if previous_last_ms is None or times[0] > previous_last_ms:
@@ -93,23 +93,30 @@ def ingest(
     return Ingested(log, row, stored, len(times) - stored, outcome)
 
 
-def anchor_bytes(session: Session, signer: Signer, org: Organisation, log: TemperatureLog, source: Source) -> Event:
-    """A signed event carrying the SHA-256 of a logger file or a gateway batch, on the chains of the batches the
-    log speaks for, as a batch document's event carries the document's."""
+def anchor_bytes(
+    session: Session, signer: Signer, org: Organisation, log: TemperatureLog, series: Series, source: Source
+) -> Event:
+    """A signed event carrying the SHA-256 of a logger file or a gateway batch and a summary of the readings, on
+    the chains of the batches the log speaks for (``epcis_events.temperature_log``)."""
     batches = lock_batches(session, quantities_of(session, log))
     products = {
         p.id: p
         for p in session.scalars(select(Product).where(Product.id.in_({b.product_id for b in batches.values()})))
     }
-    when = utcnow()
     location = session.get(Location, log.location_id) if log.location_id is not None else None
-    document = epcis.object_event(
-        action=epcis.Action.OBSERVE,
+    lows, highs = [r.low for r in series.readings], [r.high for r in series.readings]
+    values = [r.value_c if r.value_c is not None else (r.low + r.high) / 2 for r in series.readings]
+    first, last = series.readings[0].taken_ms, series.readings[-1].taken_ms
+    when = utcnow()
+    document = epcis_events.temperature_log(
         event_time=when,
-        quantity_list=[{"epcClass": terms.lot_class(products[b.product_id].gtin, b.lot)} for b in batches.values()],
-        biz_step=epcis.BizStep.SENSOR_REPORTING,
+        lots=[terms.lot_class(products[b.product_id].gtin, b.lot) for b in batches.values()],
+        recorder=terms.owning_party(org.uscc, org.gln),
         read_point=terms.location_uri(location.id, location.gln) if location else None,
-        source_list=[terms.owning_party(org.uscc, org.gln)],
-        certification_info=[f"ni:///sha-256;{source.sha256}?type=temperature_{source.kind.value}"],
+        device=terms.device_uri(org.uscc, log.device_id),
+        period=(moment(first), moment(last)),
+        extremes=(min(lows), max(highs), sum(values) / len(values)),
+        digest=source.sha256,
+        kind=f"temperature_{source.kind.value}",
     )
     return record_event(session, signer, org=org, document=document, batches=batches.values(), event_time=when)

@@ -15,7 +15,9 @@ from ledger.coldchain import excursions
 from ledger.coldchain.errors import ExcursionClosed, ExcursionOngoing, NotRecorder
 from ledger.coldchain.ingest import Ingested, Source, ingest
 from ledger.coldchain.readings import Reading, Scope, prepare_series
+from ledger.epcis_schema import validate_event
 from ledger.errors import HeldGoods, InvalidTransition, RoleRequired
+from ledger.event_hash import STANDARD_CONTEXT
 from ledger.goods import BatchLine, Goods
 from ledger.models import (
     Event,
@@ -31,8 +33,12 @@ from ledger.models import (
     Shipment,
     TemperatureReading,
 )
+from ledger.registry import create_location
 from tests.ledger.network import Network, build_network
+from tests.ledger.test_event_hash import reference_hash
 
+# The reference hash generator still calls importlib.resources.open_text; its deprecation warning is not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:epcis_event_hash_generator")
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 
@@ -251,3 +257,29 @@ def test_readings_after_the_receipt_do_not_count_for_the_shipment(db: Session, n
     # The logger lay in the clinic's warm office after unloading; its next download says so.
     done = upload(db, net, net.importer, scope, readings((60, 125, 5.0), (125, 300, 24.0)))
     assert done.outcome.new == []
+
+
+def test_the_anchoring_event_is_valid_epcis_and_hashes_as_gs1_s_reference(db: Session, net: Network) -> None:
+    shipment = ship(db, net, vaccine(net, 20), net.clinic)
+    done = upload(db, net, net.importer, Scope(LogScope.SHIPMENT, shipment.id), readings((0, 60, 5.0), (60, 70, 9.0)))
+    anchor = db.get(Event, done.ingest.event_seq)
+    assert anchor is not None
+    document = {k: v for k, v in anchor.document.items() if k != "eventID"}
+    validate_event(document)
+    assert reference_hash(document, STANDARD_CONTEXT) == anchor.event_id
+    [element] = document["sensorElementList"]
+    assert element["sensorMetadata"]["deviceID"] == f"urn:lotline:device:{net.importer.uscc}:RC5-2001"
+    assert element["sensorReport"] == [
+        {"type": "Temperature", "minValue": 5.0, "maxValue": 9.0, "meanValue": 5.571, "uom": "CEL"}
+    ]
+
+
+def test_a_cold_store_s_logger_is_anchored_even_when_the_store_holds_nothing(db: Session, net: Network) -> None:
+    store = create_location(db, net.wholesaler, name="2号冷库", kind="cold_store")
+    done = upload(db, net, net.wholesaler, Scope(LogScope.LOCATION, store.id), readings((0, 60, -20.0)))
+    anchor = db.get(Event, done.ingest.event_seq)
+    assert anchor is not None
+    assert "quantityList" not in anchor.document
+    assert anchor.document["readPoint"] == {"id": f"urn:lotline:location:{store.id}"}
+    validate_event({k: v for k, v in anchor.document.items() if k != "eventID"})
+    assert (done.stored, done.outcome.new) == (12, [])
