@@ -193,7 +193,7 @@ def object_event(
     if not event.keys() & {"epcList", "quantityList"} and not (
         common.get("sensor_element_list") and common.get("read_point")
     ):
-        raise InvalidEvent("an ObjectEvent needs an EPC, a quantity, or sensor data at a read point")
+        raise InvalidEvent("an ObjectEvent needs at least one EPC or quantity, or sensor data at a read point")
     event["action"] = Action(action).value
     return _tail(event, common, ilmd=ilmd)
 
