@@ -145,8 +145,9 @@ def inspection(
     epcs: Sequence[str],
     quantities: Sequence[QuantityElement],
     read_point: str | None,
+    sensors: Sequence[SensorElement] = (),
 ) -> Document:
-    """A sampling inspection (抽检) of goods, conformant or not."""
+    """A sampling inspection (抽检) of goods, conformant or not (with a probe's readings, if one was taken)."""
     return object_event(
         action=Action.OBSERVE,
         epc_list=epcs,
@@ -155,6 +156,7 @@ def inspection(
         disposition=Disposition.CONFORMANT if passed else Disposition.NON_CONFORMANT,
         event_time=event_time,
         read_point=read_point,
+        sensor_element_list=sensors,
     )
 
 

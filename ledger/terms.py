@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from ledger.identifiers import DigitalLink
 
@@ -53,6 +53,12 @@ def device_uri(owner_uscc: str, device_id: str) -> str:
     if _URI_SCHEME.match(device_id):
         return device_id
     return f"urn:lotline:device:{owner_uscc}:{quote(device_id, safe='')}"
+
+
+def device_id(owner_uscc: str, uri: str) -> str:
+    """A device URI back to the id its owner knows the logger by (its own URI, when it is not one of ours)."""
+    prefix = f"urn:lotline:device:{owner_uscc}:"
+    return unquote(uri.removeprefix(prefix)) if uri.startswith(prefix) else uri
 
 
 def owning_party(uscc: str, gln: str | None = None) -> dict[str, str]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
 from ledger import epcis
 from ledger.coldchain.errors import VialMonitorSpent
 from ledger.coldchain.evaluation import hold_goods
+from ledger.coldchain.sensors import reports_of
 from ledger.errors import InvalidInput
 from ledger.models import Event, Excursion, ExcursionKind, ExcursionStatus, Organisation, VialMonitorReading
 
@@ -41,20 +42,38 @@ def require_usable(stage: int, label: str) -> None:
         )
 
 
-def sensor_element(stage: int, when: datetime) -> epcis.SensorElement:
-    """The stage as a sensor report in the scan's event (dimensionless: no unit)."""
-    return epcis.SensorElement(reports=(epcis.SensorReport(value=stage, type=VVM_MEASUREMENT, uom=None),), time=when)
+def sensor_element(stage: int) -> epcis.SensorElement:
+    """The stage as a sensor report in the scan's event (dimensionless: no unit), read when the event happened."""
+    return epcis.SensorElement(
+        reports=(epcis.SensorReport(value=require_stage(stage), type=VVM_MEASUREMENT, uom=None),)
+    )
+
+
+def stage_in(event: Mapping[str, Any]) -> int | None:
+    """The vial monitor stage an event reports, if any (the last, should it report several)."""
+    stages = [r.get("value") for r in reports_of(event) if r.get("type") == VVM_MEASUREMENT]
+    if not stages:
+        return None
+    return require_stage(stages[-1])
 
 
 def record(
-    session: Session, event: Event, org: Organisation, quantities: Mapping[int, int], stage: int, when: datetime
+    session: Session,
+    event: Event,
+    org: Organisation,
+    quantities: Mapping[int, int],
+    stage: int,
+    when: datetime,
+    *,
+    hold: bool,
 ) -> Excursion | None:
-    """Keep the stage seen on each batch of a scan; a spent monitor at receipt holds the batches received."""
+    """Keep the stage seen on each batch of a scan; with ``hold`` (a receipt), a spent monitor holds the batches
+    received."""
     for batch_id in sorted(quantities):
         session.add(
             VialMonitorReading(event_seq=event.seq, org_id=org.id, batch_id=batch_id, stage=stage, observed_at=when)
         )
-    if stage < DISCARD_STAGE:
+    if stage < DISCARD_STAGE or not hold:
         return None
     excursion = Excursion(
         number=f"pending-{uuid.uuid4().hex[:24]}",

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from ledger.coldchain.profiles import ProfileName
 from ledger.models import ExcursionKind, ExcursionStatus, LogScope
-from trace_api.web.schemas import Request, Response
+from trace_api.web.schemas import ReadingIn, Request, Response
 
 MAX_GATEWAY_READINGS = 100_000
-Celsius = Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False)]
 
 
 class ScopeIn(Request):
@@ -42,24 +40,6 @@ class FileUpload(ScopeIn):
     device_id: str | None = Field(default=None, max_length=200, description="when the file names no device")
     interval_s: int | None = Field(default=None, ge=1, le=86_400, description="default: the readings' spacing")
     utc_offset: str = Field(default="+08:00", description="the offset of the logger's clock; its times carry none")
-
-
-class ReadingIn(Request):
-    """A reading: a value, or a period's minimum and maximum (and mean), in °C."""
-
-    time: dt.datetime
-    value: Celsius | None = None
-    min: Celsius | None = None
-    max: Celsius | None = None
-    mean: Celsius | None = None
-
-    @model_validator(mode="after")
-    def _has_a_value(self) -> ReadingIn:
-        if self.time.tzinfo is None:
-            raise ValueError("time needs a time zone offset")
-        if self.value is None and self.mean is None and self.min is None and self.max is None:
-            raise ValueError("a reading needs a value, or a minimum and maximum")
-        return self
 
 
 class GatewayLog(Request):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -37,7 +36,7 @@ def test_stages_three_and_four_are_not_to_be_used() -> None:
 
 
 def test_the_stage_is_a_sensor_report_of_lotline_s_own_measurement_type() -> None:
-    element = vvm.sensor_element(2, when=datetime(2026, 11, 27, tzinfo=UTC))
+    element = vvm.sensor_element(2)
     assert element.reports[0].type == vvm.VVM_MEASUREMENT
     assert (element.reports[0].value, element.reports[0].uom) == (2, None)
 
@@ -46,7 +45,7 @@ def test_a_spent_monitor_at_receipt_is_kept_and_holds_the_vials_received(db: Ses
     goods = Goods(lines=(BatchLine(net.vaccine_gtin, net.vaccine.lot, 10),))
     _, shipment = trade.ship(db, net.signer, trade.ScanContext(net.importer), goods, to_org_id=net.clinic.id)
     event = trade.receive(db, net.signer, trade.ScanContext(net.clinic), shipment_id=shipment.id)
-    excursion = vvm.record(db, event, net.clinic, {net.vaccine.id: 10}, 3, event.event_time)
+    excursion = vvm.record(db, event, net.clinic, {net.vaccine.id: 10}, 3, event.event_time, hold=True)
     assert excursion is not None
     assert (excursion.kind, excursion.rules, excursion.holder_org_id) == (
         ExcursionKind.VVM,
@@ -69,5 +68,5 @@ def test_a_usable_monitor_at_receipt_is_kept_and_holds_nothing(db: Session, net:
     goods = Goods(lines=(BatchLine(net.vaccine_gtin, net.vaccine.lot, 10),))
     _, shipment = trade.ship(db, net.signer, trade.ScanContext(net.importer), goods, to_org_id=net.clinic.id)
     event = trade.receive(db, net.signer, trade.ScanContext(net.clinic), shipment_id=shipment.id)
-    assert vvm.record(db, event, net.clinic, {net.vaccine.id: 10}, 1, event.event_time) is None
+    assert vvm.record(db, event, net.clinic, {net.vaccine.id: 10}, 1, event.event_time, hold=True) is None
     assert db.scalar(select(Hold)) is None
