@@ -94,8 +94,22 @@ def test_a_regulator_makes_an_excursion_a_recall_candidate_and_nobody_else_may(a
     path = f"/api/v1/excursions/{found['id']}/recall-candidate"
     refused = api.client.post(path, headers=api.auth(flow.maker_token))
     assert (refused.status_code, refused.json()["error"]) == (403, "RoleRequired")
+    listed = api.client.get("/api/v1/recalls/candidates", headers=api.auth(api.regulator_token)).json()
+    assert listed == []
     made = api.client.post(path, headers=api.auth(api.regulator_token))
     assert made.json()["recall_candidate"] is True
+    [candidate] = api.client.get("/api/v1/recalls/candidates", headers=api.auth(api.regulator_token)).json()
+    assert (candidate["kind"], candidate["batch"]["lot"], candidate["inspected_by"]) == (
+        "excursion",
+        flow.lot,
+        "某生物制品有限公司",
+    )
+    recall = api.client.post(
+        f"/api/v1/recalls/candidates/{candidate['hold_id']}/confirm", headers=api.auth(api.regulator_token)
+    )
+    assert recall.status_code == 201, recall.text
+    assert recall.json()["reason"].startswith("冷链温度异常 / cold-chain excursion: cold-chain excursion EX-")
+    assert api.client.get("/api/v1/recalls/candidates", headers=api.auth(api.regulator_token)).json() == []
 
 
 def test_a_release_while_the_excursion_goes_on_is_refused(api: Api) -> None:

@@ -103,3 +103,6 @@ def test_an_outsider_finds_no_excursion_and_a_regulator_makes_it_a_candidate(api
     )
     assert made.status_code == 303
     assert "已列入召回候选" in api.client.get(f"/app/excursions/{excursion_id}", headers=HTML).text
+    recalls = api.client.get("/app/recalls", headers=HTML).text
+    assert "冷链温度异常 · cold-chain excursion EX-" in recalls
+    assert "温度记录单位：某生物制品有限公司" in recalls
