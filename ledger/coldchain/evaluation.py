@@ -19,15 +19,13 @@ from sqlalchemy.orm import Session
 
 from ledger.coldchain.engine import DATA_GAP, Evaluation, Finding, FindingKind
 from ledger.coldchain.goods import LogGoods, goods_of
+from ledger.coldchain.holds import hold_and_tell
 from ledger.coldchain.readings import load, max_gap_ms
 from ledger.models import (
     Event,
     Excursion,
-    ExcursionGoods,
     ExcursionKind,
     ExcursionStatus,
-    Hold,
-    HoldKind,
     LogEvaluation,
     LogScope,
     Movement,
@@ -212,25 +210,8 @@ def _record(
     if created:
         # The number comes from the row id: unique without a counter that concurrent evaluations would race for.
         excursion.number = f"EX-{started.year}-{excursion.id:06d}"
-        hold_goods(session, excursion, {item.batch_id: item.quantity for item in goods})
+        hold_and_tell(session, excursion, {item.batch_id: item.quantity for item in goods})
     return excursion, created
-
-
-def hold_goods(session: Session, excursion: Excursion, quantities: dict[int, int]) -> None:
-    """Hold each batch with something of it at the holder: no shipping, selling or administering it there."""
-    for batch_id, quantity in sorted(quantities.items()):
-        if quantity <= 0:
-            continue
-        hold = Hold(
-            batch_id=batch_id,
-            org_id=excursion.holder_org_id,
-            kind=HoldKind.EXCURSION,
-            reason=f"cold-chain excursion {excursion.number}",
-            event_seq=excursion.event_seq,
-        )
-        session.add(hold)
-        session.flush()
-        session.add(ExcursionGoods(excursion_id=excursion.id, batch_id=batch_id, quantity=quantity, hold_id=hold.id))
 
 
 def _end_stale(session: Session, log: TemperatureLog, seen: set[tuple[str, str, int]]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ledger import epcis
 from ledger.coldchain.errors import VialMonitorSpent
-from ledger.coldchain.evaluation import hold_goods
+from ledger.coldchain.holds import hold_and_tell
 from ledger.coldchain.sensors import reports_of
 from ledger.errors import InvalidInput
 from ledger.models import Event, Excursion, ExcursionKind, ExcursionStatus, Organisation, VialMonitorReading
@@ -92,5 +92,5 @@ def record(
     session.add(excursion)
     session.flush()
     excursion.number = f"EX-{when.year}-{excursion.id:06d}"
-    hold_goods(session, excursion, dict(quantities))
+    hold_and_tell(session, excursion, quantities)
     return excursion

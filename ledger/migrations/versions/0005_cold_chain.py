@@ -246,8 +246,28 @@ def upgrade() -> None:
     with op.batch_alter_table("excursion_goods", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_excursion_goods_batch_id"), ["batch_id"], unique=False)
 
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("excursion_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True)
+        )
+        batch_op.alter_column(
+            "recall_id", existing_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        )
+        batch_op.create_index(batch_op.f("ix_webhook_deliveries_excursion_id"), ["excursion_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_webhook_deliveries_excursion_id_excursions"), "excursions", ["excursion_id"], ["id"]
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_webhook_deliveries_excursion_id_excursions"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_excursion_id"))
+        batch_op.alter_column(
+            "recall_id", existing_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        )
+        batch_op.drop_column("excursion_id")
+
     with op.batch_alter_table("excursion_goods", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_excursion_goods_batch_id"))
 
