@@ -43,6 +43,7 @@ def test_a_three_hour_warm_spell_holds_the_vaccines_until_the_maker_releases_the
     assert (found["kind"], found["rules"]) == ("hot", ["above_range", "above_range_total"])
     refused = administer(api, flow)
     assert (refused.status_code, refused.json()["error"]) == (409, "HeldGoods")
+    assert refused.json()["context"]["holds"] == [f"cold-chain excursion {found['number']}"]
 
     path = f"/api/v1/excursions/{found['id']}"
     excursion = api.client.get(path, headers=api.auth(flow.clinic_token)).json()
