@@ -83,7 +83,7 @@ def evaluate_log(session: Session, log: TemperatureLog, *, appended: Appended | 
     for finding in coverage_gaps(session, log, start_ms, end_ms) if every else []:
         found.setdefault(("", finding.kind, finding.start_ms), (finding, every))
     for (profile_key, _kind, _start), (finding, goods) in sorted(found.items(), key=lambda item: item[0][2]):
-        excursion, created = _record(session, log, profile_key, finding, goods, evidence_seq)
+        excursion, created = record_finding(session, log, profile_key, finding, goods, evidence_seq)
         (outcome.new if created else outcome.updated).append(excursion)
     if appended is None:
         _end_stale(session, log, {(key, kind.value, start) for key, kind, start in found})
@@ -168,7 +168,7 @@ def _save(session: Session, saved: LogEvaluation | None, log_id: int, key: str, 
     saved.state, saved.last_ms, saved.updated_at = evaluation.state(), evaluation.last_ms, utcnow()
 
 
-def _record(
+def record_finding(
     session: Session,
     log: TemperatureLog,
     profile_key: str,
@@ -176,6 +176,8 @@ def _record(
     goods: Sequence[LogGoods],
     evidence_seq: int,
 ) -> tuple[Excursion, bool]:
+    """The excursion of ``finding`` on ``log``, created (holding ``goods``, and telling their holder) or brought
+    up to date; and whether it was created."""
     kind, started = ExcursionKind(finding.kind.value), moment(finding.start_ms)
     excursion = session.scalar(
         select(Excursion).where(
