@@ -26,7 +26,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -129,38 +130,53 @@ def logger_file(first_minute: int, values: list[float]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("gbk")
 
 
-def timed(work: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = work()
-    return time.perf_counter() - started, result
+@dataclass
+class Spent:
+    """Wall time and this process's CPU time over some work: on a shared machine the CPU time is the steadier
+    figure (on PostgreSQL it leaves out the server's)."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield
+        self.wall += time.perf_counter() - wall
+        self.cpu += time.process_time() - cpu
+
+    def rate(self, label: str, count: int) -> str:
+        return (
+            f"  {label:<38} {count / self.wall:>10,.0f} readings/s   ({self.wall:.2f} s;"
+            f" {count / self.cpu:,.0f}/s of this process's CPU)"
+        )
+
+    def seconds(self, label: str) -> str:
+        return f"  {label:<40} {self.wall:>8.2f} s            (CPU {self.cpu:.2f} s)"
 
 
 def bench_ingest(factory: Any, shipment_id: int, readings: int, files: int) -> None:
     per_file = readings // files
     values = temperatures(per_file * files, seed=1)
     contents = [logger_file(n * per_file, values[n * per_file : (n + 1) * per_file]) for n in range(files)]
-    parse_s = ingest_s = 0.0
+    reading, storing = Spent(), Spent()
     excursions = 0
     for content in contents:
-        seconds, parsed = timed(lambda c=content: read_logger_file(c))
-        [device] = parsed.series
-        rows = [Reading(t, v) for t, v in zip(device.times_ms, device.values_c, strict=True)]
-        series, _ = prepare_series(device.device_id, rows)
-        parse_s += seconds
+        with reading.counting():
+            [device] = read_logger_file(content).series
+            rows = [Reading(t, v) for t, v in zip(device.times_ms, device.values_c, strict=True)]
+            series, _ = prepare_series(device.device_id, rows)
         scope = Scope(LogScope.SHIPMENT, shipment_id)
         source = Source(IngestKind.FILE, content, "rc5.csv", "text/csv")
-        with session_scope(factory) as session:
-            org = _org(session, shipment_id)
-            started = time.perf_counter()
-            done = ingest(session, SIGNER, org, scope, series, source=source)
+        with storing.counting(), session_scope(factory) as session:  # the commit included
+            done = ingest(session, SIGNER, _org(session, shipment_id), scope, series, source=source)
             excursions += len(done.outcome.new)
-        seconds = time.perf_counter() - started  # the commit included
-        ingest_s += seconds
     total = per_file * files
+    both = Spent(reading.wall + storing.wall, reading.cpu + storing.cpu)
     print(f"  {files} logger files of {per_file:,} readings ({total:,} in all, {excursions} excursions found)")
-    print(f"  read (CSV, GBK, Chinese headers)      {total / parse_s:>12,.0f} readings/s   ({parse_s:.2f} s)")
-    print(f"  stored, anchored, judged, committed   {total / ingest_s:>12,.0f} readings/s   ({ingest_s:.2f} s)")
-    print(f"  end to end                            {total / (parse_s + ingest_s):>12,.0f} readings/s")
+    print(reading.rate("read (CSV, GBK, Chinese headers)", total))
+    print(storing.rate("stored, anchored, judged, committed", total))
+    print(both.rate("end to end", total))
 
 
 def _org(session: Session, shipment_id: int) -> Organisation:
@@ -192,9 +208,9 @@ def bench_bare_write(factory: Any, engine: Any, readings: int) -> None:
         bare_log, ingest_id = bare.id, session.scalar(select(ReadingIngest.id))
     base = int(START.timestamp() * 1000)
     rows = [(bare_log, base + i * 60_000, v, None, None, ingest_id) for i, v in enumerate(values)]
-    with engine.begin() as conn:
+    spent = Spent()
+    with spent.counting(), engine.begin() as conn:
         cursor = conn.connection.driver_connection.cursor()
-        started = time.perf_counter()
         if engine.dialect.name == "postgresql":
             with cursor.copy(
                 "COPY temperature_readings (log_id, taken_ms, value_c, min_c, max_c, ingest_id) FROM STDIN"
@@ -205,36 +221,35 @@ def bench_bare_write(factory: Any, engine: Any, readings: int) -> None:
         else:
             cursor.executemany("INSERT INTO temperature_readings VALUES (?, ?, ?, ?, ?, ?)", rows)
             how = "one executemany"
-    seconds = time.perf_counter() - started
-    print(f"  bare: {how} of {readings:,} rows, committed {readings / seconds:>10,.0f} readings/s   ({seconds:.2f} s)")
+    print(spent.rate(f"bare: {how}, committed", readings))
 
 
-def bench_rules(factory: Any, engine: Any, shipment_id: int, readings: int) -> None:
+def bench_rules(factory: Any, engine: Any, readings: int) -> None:
+    loading, judging, bare = Spent(), Spent(), Spent()
     with session_scope(factory) as session:
         log = session.scalars(select(TemperatureLog).where(TemperatureLog.device_id == "RC5-BENCH")).one()
         log_id = log.id
-        load_s, series = timed(lambda: load(session, log_id))
-        judge_s, outcome = timed(lambda: evaluate_log(session, log, appended=None, evidence_seq=_any_event(session)))
+        with loading.counting():
+            series = load(session, log_id)
+        with judging.counting():
+            outcome = evaluate_log(session, log, appended=None, evidence_seq=_any_event(session))
         session.rollback()
-    with engine.connect() as conn:
-        bare_s, _ = timed(
-            lambda: conn.execute(
-                text("SELECT taken_ms, value_c FROM temperature_readings WHERE log_id = :id ORDER BY taken_ms"),
-                {"id": log_id},
-            ).all()
-        )
-    n = len(series[0])
-    print(f"  the log judged again from its first reading ({n:,} readings, {len(outcome.updated)} excursions)")
-    print(f"    loaded                              {load_s:>8.2f} s   (bare select of the same rows: {bare_s:.2f} s)")
-    print(f"    loaded and judged                   {judge_s:>8.2f} s")
+    with bare.counting(), engine.connect() as conn:
+        query = text("SELECT taken_ms, value_c FROM temperature_readings WHERE log_id = :id ORDER BY taken_ms")
+        conn.execute(query, {"id": log_id}).all()
+    again = len(outcome.updated)
+    print(f"  the log judged again from its first reading ({len(series[0]):,} readings, {again} excursions)")
+    print(loading.seconds("loaded"))
+    print(bare.seconds("bare select of the same rows"))
+    print(judging.seconds("loaded and judged"))
     vaccine = profiles.vaccine(freeze_sensitive=False)
     times = [i * 60_000 for i in range(readings)]
-    values = temperatures(readings, seed=2)
-    seconds, found = timed(lambda: evaluate(vaccine, 360_000, times, values, values))
-    print(f"  engine alone, {readings:,} readings, realistic    {seconds:>8.2f} s   ({len(found)} excursions)")
-    hot = [12.0] * readings
-    seconds, found = timed(lambda: evaluate(vaccine, 360_000, times, hot, hot))
-    print(f"  engine alone, {readings:,} readings, all out of range {seconds:>5.2f} s   ({len(found)} excursion)")
+    values, hot = temperatures(readings, seed=2), [12.0] * readings
+    for label, lows in (("realistic", values), ("every reading out of range", hot)):
+        engine_alone = Spent()
+        with engine_alone.counting():
+            found = evaluate(vaccine, 360_000, times, lows, lows)
+        print(engine_alone.seconds(f"engine alone, {label}") + f"   {len(found)} excursion(s)")
 
 
 def _any_event(session: Session) -> int:
@@ -261,7 +276,7 @@ def main() -> None:
         bench_ingest(factory, shipment_id, args.readings, args.files)
         bench_bare_write(factory, engine, args.readings)
         print("rules")
-        bench_rules(factory, engine, shipment_id, args.readings)
+        bench_rules(factory, engine, args.readings)
         engine.dispose()
     print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
