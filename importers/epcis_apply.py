@@ -4,6 +4,8 @@
 ``ledger.trade`` / ``ledger.packing`` (shipping, receiving, selling, dispensing, destroying, inspecting,
 packing/unpacking, a transformation into one new lot) under the ledger's one role table (``ledger.policy``), the
 capturing organisation checked to be the acting party, and every identifier resolved to a ledger row or refused.
+Sensor data goes where a scan's does: readings into the goods' temperature logs, a vial monitor's stage kept (a
+spent one refuses a dispensing event); a ``sensor_reporting`` event about lotline goods is readings alone.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import epcis, packing, trade
+from ledger.coldchain import vvm
+from ledger.coldchain.errors import NotRecorder
+from ledger.coldchain.scan_data import record_sensor_data
 from ledger.epc_uri import canonical_uri
 from ledger.errors import (
     Forbidden,
@@ -30,11 +35,11 @@ from ledger.errors import (
     UnknownOrganisation,
     UnknownShipment,
 )
-from ledger.goods import BatchLine, Goods, find_batch_id
+from ledger.goods import BatchLine, Goods, find_batch_id, lock_batches, resolve
 from ledger.identifiers import DigitalLink, parse_digital_link
-from ledger.models import Batch, Code, Organisation, Product, Shipment, ShipmentLine, ShipmentStatus
+from ledger.models import Batch, Code, Holding, Organisation, Product, Shipment, ShipmentLine, ShipmentStatus
 from ledger.policy import TradeAction, require_trade_role
-from ledger.recorder import Signer
+from ledger.recorder import Signer, record_event
 from ledger.terms import UNIT_COUNTABLE
 
 _GTIN_KEY: Final = re.compile(r"^https://id\.gs1\.org/01/(\d{14})")
@@ -76,32 +81,41 @@ class EventApplier:
         self.where = f"epcisBody.eventList[{event.index}]"
         self.ctx = trade.ScanContext(org=org, event_time=event.event_time)
 
-    def apply(self) -> TradeAction:
+    def apply(self) -> str:
+        """The operation the event became: a trade action, or ``sensor_report`` (readings about the goods)."""
         kind, step = self.body["type"], self._term(epcis.BizStep, "bizStep")
-        if kind == "ObjectEvent" and self.body["action"] == "OBSERVE" and step in _OBJECT_STEPS:
+        observed = kind == "ObjectEvent" and self.body["action"] == "OBSERVE"
+        if observed and step in _OBJECT_STEPS:
             return self._object(step)
+        if observed and step is epcis.BizStep.SENSOR_REPORTING:
+            return self._sensor_report()
         if kind == "AggregationEvent" and step in (epcis.BizStep.PACKING, epcis.BizStep.UNPACKING):
             return self._aggregation(step)
         if kind == "TransformationEvent":
             return self._transform()
         raise InvalidTransition(
             f"{self.where}: a {kind} with bizStep {self.body.get('bizStep')!r} names goods of this network, but "
-            "lotline applies only shipping, receiving, retail_selling, dispensing, destroying, inspecting "
-            "(ObjectEvent OBSERVE), packing/unpacking and transformations; codes are issued by the codes API",
+            "lotline applies only shipping, receiving, retail_selling, dispensing, destroying, inspecting, "
+            "sensor_reporting (ObjectEvent OBSERVE), packing/unpacking and transformations; codes are issued by the "
+            "codes API",
             event_index=self.event.index,
             field=f"{self.where}.bizStep",
         )
 
     def _object(self, step: epcis.BizStep) -> TradeAction:
+        """A trade step, as the scan of it would run; then its sensor data (a logger's readings, a vial monitor's
+        stage) goes where a scan's does (``ledger.coldchain.scan_data``)."""
         goods = self._goods("epcList", "quantityList")
         doc = self.event.stored
         session, signer, ctx = self.session, self.signer, self.ctx
+        shipment_id = None
         if step is epcis.BizStep.RECEIVING:
             self._require_role(TradeAction.RECEIVE)
             self._require_actor("destinationList")
             sender = self._party_org("sourceList", required=False)
             shipment_id = self._shipment_for(sender, goods)
-            trade.receive(session, signer, ctx, shipment_id=shipment_id, goods=goods, document=doc)
+            event = trade.receive(session, signer, ctx, shipment_id=shipment_id, goods=goods, document=doc)
+            record_sensor_data(session, signer, self.org, event, shipment_id=shipment_id)
             return TradeAction.RECEIVE
         operation = _OBJECT_STEPS[step]
         self._require_role(operation)
@@ -109,13 +123,39 @@ class EventApplier:
         if step is epcis.BizStep.SHIPPING:
             receiver = self._party_org("destinationList", required=True)
             assert receiver is not None
-            trade.ship(session, signer, ctx, goods, to_org_id=receiver.id, document=doc)
+            event, shipment = trade.ship(session, signer, ctx, goods, to_org_id=receiver.id, document=doc)
+            shipment_id = shipment.id
         elif step is epcis.BizStep.INSPECTING:
             failed = self._term(epcis.Disposition, "disposition") is epcis.Disposition.NON_CONFORMANT
-            trade.inspect(session, signer, ctx, goods, passed=not failed, document=doc)
+            event, _hold = trade.inspect(session, signer, ctx, goods, passed=not failed, document=doc)
         else:
-            _USES[operation](session, signer, ctx, goods, document=doc)
+            stage = vvm.stage_in(self.body) if operation is TradeAction.ADMINISTER else None
+            if stage is not None:
+                vvm.require_usable(stage, f"{self.where}: the vials")
+            event = _USES[operation](session, signer, ctx, goods, document=doc)
+        record_sensor_data(session, signer, self.org, event, shipment_id=shipment_id)
         return operation
+
+    def _sensor_report(self) -> str:
+        """Readings about goods of this network (by item or by lot): on their batches' chains and in the
+        capturing organisation's logs of them, which it must hold or have held."""
+        codes = tuple(self._link(uri, f"epcList[{i}]") for i, uri in enumerate(self.body.get("epcList") or ()))
+        batch_ids = set(resolve(self.session, Goods(codes=codes)).batches) if codes else set()
+        for i, element in enumerate(self.body.get("quantityList") or ()):
+            link = self._link(element["epcClass"], f"quantityList[{i}].epcClass")
+            if link.gtin is None or link.lot is None:
+                raise InvalidEvent(f"{self.where}.quantityList[{i}]: a sensor report names lots", field=self.where)
+            batch_ids.add(find_batch_id(self.session, link.gtin, link.lot))
+        for batch_id in sorted(batch_ids):
+            if self.session.get(Holding, (self.org.id, batch_id)) is None:
+                raise NotRecorder(f"{self.where}: {self.org.name} has never held batch {batch_id}", batch_id=batch_id)
+        batches = lock_batches(self.session, batch_ids).values()
+        event = record_event(
+            self.session, self.signer, org=self.org, document=self.event.stored, batches=batches,
+            event_time=self.event.event_time,
+        )  # fmt: skip
+        record_sensor_data(self.session, self.signer, self.org, event, shipment_id=None)
+        return "sensor_report"
 
     def _aggregation(self, step: epcis.BizStep) -> TradeAction:
         # The parent may be new: packing into an SSCC creates it, so it is not looked up among known goods.

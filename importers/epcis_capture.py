@@ -48,7 +48,6 @@ from ledger.event_hash import STANDARD_CONTEXT, event_hash
 from ledger.identifiers import normalize_gtin, normalize_sscc
 from ledger.keys import KeyVault
 from ledger.models import Code, Event, Organisation, Product
-from ledger.policy import TradeAction
 from ledger.recorder import Signer, record_event
 from ledger.registry import organisation_by_uscc
 from ledger.settings import get_settings
@@ -75,7 +74,7 @@ class EventStatus:
     index: int
     event_id: str
     outcome: Outcome
-    operation: TradeAction | None = None
+    operation: str | None = None  # a trade action, or sensor_report
     declared_event_id: str | None = None
 
 

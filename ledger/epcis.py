@@ -157,6 +157,10 @@ class SensorReport:
     type: str = "Temperature"  # a GS1 measurement type; "gs1:Temperature" is accepted and written bare
     uom: str | None = "CEL"
     time: datetime | None = None
+    # A report over a period (its element's startTime..endTime) gives these instead of, or beside, a value.
+    min_value: float | int | Decimal | None = None
+    max_value: float | int | Decimal | None = None
+    mean_value: float | int | Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +189,11 @@ def object_event(
     event = _head("ObjectEvent", event_time, common)
     _put(event, "epcList", list(epc_list))
     _put(event, "quantityList", _quantities(quantity_list))
-    if not event.keys() & {"epcList", "quantityList"}:
-        raise InvalidEvent("an ObjectEvent needs at least one EPC or quantity")
+    # EPCIS 2.0 also lets sensor data observed at a read point stand on its own (a cold store's logger).
+    if not event.keys() & {"epcList", "quantityList"} and not (
+        common.get("sensor_element_list") and common.get("read_point")
+    ):
+        raise InvalidEvent("an ObjectEvent needs at least one EPC or quantity, or sensor data at a read point")
     event["action"] = Action(action).value
     return _tail(event, common, ilmd=ilmd)
 
@@ -378,8 +385,10 @@ def _sensor_element(element: SensorElement, zone: timezone) -> dict[str, Any]:
     reports = []
     for report in element.reports:
         entry: dict[str, Any] = {"type": report.type.removeprefix("gs1:")}
-        if report.value is not None:
-            entry["value"] = _number(report.value, "sensor value")
+        numbers = ("value", report.value), ("minValue", report.min_value), ("maxValue", report.max_value)
+        for key, number in (*numbers, ("meanValue", report.mean_value)):
+            if number is not None:
+                entry[key] = _number(number, "sensor value")
         _put(entry, "uom", report.uom)
         if report.time is not None:
             entry["time"] = _time(report.time, zone)

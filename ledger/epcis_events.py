@@ -14,7 +14,16 @@ from datetime import datetime
 from typing import Any, Final
 
 from ledger import terms
-from ledger.epcis import Action, BizStep, Disposition, aggregation_event, object_event, transformation_event
+from ledger.epcis import (
+    Action,
+    BizStep,
+    Disposition,
+    SensorElement,
+    SensorReport,
+    aggregation_event,
+    object_event,
+    transformation_event,
+)
 from ledger.policy import TradeAction
 
 Document = dict[str, Any]
@@ -84,8 +93,10 @@ def transfer(
     sender: Party,
     receiver: Party,
     read_point: str | None,
+    sensors: Sequence[SensorElement] = (),
 ) -> Document:
-    """Goods leaving the sender for the receiver (in transit until received), or arriving there."""
+    """Goods leaving the sender for the receiver (in transit until received), or arriving there (with the
+    logger's readings, or a vial monitor's stage)."""
     biz_step, disposition = _TRANSFERS[action]
     return object_event(
         action=Action.OBSERVE,
@@ -97,6 +108,7 @@ def transfer(
         read_point=read_point,
         source_list=[sender],
         destination_list=[receiver],
+        sensor_element_list=sensors,
     )
 
 
@@ -108,8 +120,10 @@ def consumption(
     quantities: Sequence[QuantityElement],
     holder: Party,
     read_point: str | None,
+    sensors: Sequence[SensorElement] = (),
 ) -> Document:
-    """Goods used up by their holder: sold, administered (a vaccine dose) or destroyed."""
+    """Goods used up by their holder: sold, administered (a vaccine dose, with its vial monitor's stage) or
+    destroyed."""
     biz_step, disposition, epcis_action = _CONSUMPTIONS[action]
     return object_event(
         action=epcis_action,
@@ -120,6 +134,7 @@ def consumption(
         event_time=event_time,
         read_point=read_point,
         source_list=[holder],
+        sensor_element_list=sensors,
     )
 
 
@@ -130,8 +145,9 @@ def inspection(
     epcs: Sequence[str],
     quantities: Sequence[QuantityElement],
     read_point: str | None,
+    sensors: Sequence[SensorElement] = (),
 ) -> Document:
-    """A sampling inspection (抽检) of goods, conformant or not."""
+    """A sampling inspection (抽检) of goods, conformant or not (with a probe's readings, if one was taken)."""
     return object_event(
         action=Action.OBSERVE,
         epc_list=epcs,
@@ -140,6 +156,51 @@ def inspection(
         disposition=Disposition.CONFORMANT if passed else Disposition.NON_CONFORMANT,
         event_time=event_time,
         read_point=read_point,
+        sensor_element_list=sensors,
+    )
+
+
+def temperature_log(
+    *,
+    event_time: datetime,
+    lots: Sequence[str],
+    recorder: Party,
+    read_point: str | None,
+    device: str,
+    period: tuple[datetime, datetime],
+    extremes: tuple[float, float, float],
+    digest: str,
+    kind: str,
+) -> Document:
+    """A logger's readings arrived (a file, a gateway's batch): the lots they speak for, the device and its
+    period's lowest, highest and mean °C, and the SHA-256 of the bytes as received, as a batch document's event
+    carries the document's. A cold store's log may speak for no lot: its read point stands in."""
+    low, high, mean = extremes
+    summary = SensorReport(value=None, min_value=low, max_value=high, mean_value=round(mean, 3))
+    return object_event(
+        action=Action.OBSERVE,
+        event_time=event_time,
+        quantity_list=[{"epcClass": lot} for lot in lots],
+        biz_step=BizStep.SENSOR_REPORTING,
+        read_point=read_point,
+        source_list=[recorder],
+        sensor_element_list=[
+            SensorElement(reports=[summary], start_time=period[0], end_time=period[1], device_id=device)
+        ],
+        certification_info=[f"ni:///sha-256;{digest}?type={kind}"],
+    )
+
+
+def excursion_release(*, event_time: datetime, lots: Sequence[str], releaser: Party, evidence_digest: str) -> Document:
+    """Goods held by a cold-chain excursion found fit after all: the releaser and the SHA-256 of its evidence."""
+    return object_event(
+        action=Action.OBSERVE,
+        event_time=event_time,
+        quantity_list=[{"epcClass": lot} for lot in lots],
+        biz_step=BizStep.INSPECTING,
+        disposition=Disposition.CONFORMANT,
+        source_list=[releaser],
+        certification_info=[f"ni:///sha-256;{evidence_digest}?type=excursion_release"],
     )
 
 

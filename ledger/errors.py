@@ -46,6 +46,10 @@ reason returned to clients (``{"error": "QuantityExceeded", "detail": ...}``).
         │   └── ExpiredGoods
         ├── AlreadyConsumed               an item is sold / administered / destroyed once
         └── InvalidTransition             e.g. unpacking something that is not packed
+
+The cold chain's refusals sit in this tree beside their feature, in ``ledger.coldchain.errors``: UnknownLocation
+and UnknownExcursion (NotFound), NotRecorder (Forbidden), ExcursionOngoing and ExcursionClosed (RuleViolation),
+VialMonitorSpent (GoodsUnavailable).
 """
 
 from __future__ import annotations

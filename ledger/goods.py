@@ -139,17 +139,18 @@ def batch_state(session: Session, batch: Batch, product: Product, org_id: int) -
         .where(RecallTarget.batch_id == batch.id, Recall.status == RecallStatus.OPEN, RecallTarget.code_id.is_(None))
         .distinct()
     ).all()
-    held = session.scalar(
-        select(Hold.id).where(
-            Hold.batch_id == batch.id, Hold.released_at.is_(None), or_(Hold.org_id.is_(None), Hold.org_id == org_id)
-        )
-    )
+    holds = session.scalars(
+        select(Hold.reason)
+        .where(Hold.batch_id == batch.id, Hold.released_at.is_(None), or_(Hold.org_id.is_(None), Hold.org_id == org_id))
+        .order_by(Hold.id)
+    ).all()
     return BatchState(
         batch_id=batch.id,
         label=label_of(batch, product),
         expiry_date=batch.expiry_date,
         open_recall_numbers=tuple(sorted(recalls)),
-        held_for_org=held is not None,
+        held_for_org=bool(holds),
+        hold_reasons=tuple(holds),
     )
 
 

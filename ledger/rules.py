@@ -33,6 +33,7 @@ class BatchState:
     expiry_date: date | None
     open_recall_numbers: tuple[str, ...]
     held_for_org: bool  # a hold covers this holder (or every holder)
+    hold_reasons: tuple[str, ...] = ()  # why, oldest first (a failed inspection, an excursion's number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,12 @@ def require_available(batch: BatchState, *, today: date, action: str) -> None:
             recalls=list(batch.open_recall_numbers),
         )
     if batch.held_for_org:
-        raise HeldGoods(f"{batch.label} is on hold: it cannot be {action}", batch_id=batch.batch_id)
+        why = f" ({'; '.join(batch.hold_reasons)})" if batch.hold_reasons else ""
+        raise HeldGoods(
+            f"{batch.label} is on hold{why}: it cannot be {action}",
+            batch_id=batch.batch_id,
+            holds=list(batch.hold_reasons),
+        )
     if batch.expiry_date is not None and batch.expiry_date < today:
         raise ExpiredGoods(
             f"{batch.label} expired on {batch.expiry_date.isoformat()}: it cannot be {action}",

@@ -7,12 +7,15 @@ GLN get a lotline URN built from the unified social credit code or the location'
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote, unquote
 
 from ledger.identifiers import DigitalLink
 
 CBV_SDT = "https://ref.gs1.org/cbv/SDT-"
+_URI_SCHEME: Final = re.compile(r"^(urn|https?):[^\s]+$")
 UNIT_COUNTABLE = "EA"
 
 
@@ -42,6 +45,20 @@ def party_id(uscc: str, gln: str | None = None) -> str:
 
 def location_uri(location_id: int, gln: str | None = None) -> str:
     return f"https://id.gs1.org/414/{gln}" if gln else f"urn:lotline:location:{location_id}"
+
+
+def device_uri(owner_uscc: str, device_id: str) -> str:
+    """A logger as EPCIS names a sensor device (a URI): its own id when that is a URI already (a GIAI, say), else
+    a lotline URN under its owner, since serial numbers are only unique per maker."""
+    if _URI_SCHEME.match(device_id):
+        return device_id
+    return f"urn:lotline:device:{owner_uscc}:{quote(device_id, safe='')}"
+
+
+def device_id(owner_uscc: str, uri: str) -> str:
+    """A device URI back to the id its owner knows the logger by (its own URI, when it is not one of ours)."""
+    prefix = f"urn:lotline:device:{owner_uscc}:"
+    return unquote(uri.removeprefix(prefix)) if uri.startswith(prefix) else uri
 
 
 def owning_party(uscc: str, gln: str | None = None) -> dict[str, str]:

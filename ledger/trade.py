@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ledger import epcis_events, terms
 from ledger.bookkeeping import enter_receipt, enter_shipment, enter_use
+from ledger.epcis import SensorElement
 from ledger.errors import (
     AlreadyConsumed,
     InvalidTransition,
@@ -70,11 +71,12 @@ from ledger.rules import (
 
 @dataclass(frozen=True, slots=True)
 class ScanContext:
-    """Who scans, where and when."""
+    """Who scans, where and when, and what sensors said then (a logger read at receipt, a vial monitor's stage)."""
 
     org: Organisation
     location_id: int | None = None
     event_time: datetime | None = None
+    sensors: tuple[SensorElement, ...] = ()
 
     def time(self) -> datetime:
         return self.event_time or datetime.now(UTC)
@@ -179,6 +181,7 @@ def ship(
             sender=terms.owning_party(ctx.org.uscc, ctx.org.gln),
             receiver=terms.owning_party(receiver.uscc, receiver.gln),
             read_point=read_point(ctx),
+            sensors=ctx.sensors,
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     shipment = Shipment(
@@ -228,6 +231,7 @@ def receive(
             sender=terms.owning_party(sender.uscc, sender.gln),
             receiver=terms.owning_party(ctx.org.uscc, ctx.org.gln),
             read_point=read_point(ctx),
+            sensors=ctx.sensors,
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     enter_receipt(session, event.seq, shipment, lines, resolved.quantity_by_batch(), when)
@@ -315,6 +319,7 @@ def _consume(
             quantities=quantities_of(resolved),
             holder=terms.owning_party(ctx.org.uscc, ctx.org.gln),
             read_point=read_point(ctx),
+            sensors=ctx.sensors,
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     enter_use(session, event.seq, ctx.org.id, kind, resolved.quantity_by_batch(), when)
@@ -370,6 +375,7 @@ def inspect(
             epcs=epcs_of(resolved),
             quantities=quantities_of(resolved),
             read_point=read_point(ctx),
+            sensors=ctx.sensors,
         )
     event = record_scan_event(session, signer, ctx, document, resolved.batches.values(), when)
     hold = None

@@ -18,23 +18,31 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import time
-import uuid
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 import httpx
-from sqlalchemy import insert, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.errors import InvalidInput
 from ledger.keys import KeyVault
-from ledger.models import DeliveryStatus, Organisation, Recall, RecallStatus, WebhookDelivery, utcnow
+from ledger.models import (
+    DeliveryStatus,
+    Excursion,
+    ExcursionStatus,
+    Organisation,
+    Recall,
+    RecallStatus,
+    WebhookDelivery,
+    utcnow,
+)
+from ledger.webhooks import queue_messages
 from recall.endpoints import AddressPolicy, EndpointRefused
 
 logger = logging.getLogger(__name__)
@@ -78,8 +86,8 @@ def set_webhook(
     session: Session, vault: KeyVault, org: Organisation, url: str | None, *, policy: AddressPolicy
 ) -> str | None:
     """Set (or clear, with None) the organisation's webhook URL with a fresh secret; returns the secret, which
-    is shown this once. Messages that found no URL while a recall is still open are queued again. A URL at an
-    address ``policy`` does not allow is refused (see :mod:`recall.endpoints`)."""
+    is shown this once. Messages that found no URL while their recall or excursion is still open are queued
+    again. A URL at an address ``policy`` does not allow is refused (see :mod:`recall.endpoints`)."""
     if url is None:
         org.webhook_url, org.webhook_secret_encrypted = None, None
         return None
@@ -89,13 +97,14 @@ def set_webhook(
     raw = secrets.token_bytes(32)
     org.webhook_url = url
     org.webhook_secret_encrypted = vault.encrypt(raw, org_ref=_vault_ref(org))
-    still_open = select(Recall.id).where(Recall.status == RecallStatus.OPEN)
+    open_recalls = select(Recall.id).where(Recall.status == RecallStatus.OPEN)
+    open_excursions = select(Excursion.id).where(Excursion.status == ExcursionStatus.OPEN)
     session.execute(
         update(WebhookDelivery)
         .where(
             WebhookDelivery.org_id == org.id,
             WebhookDelivery.status == DeliveryStatus.NO_ENDPOINT,
-            WebhookDelivery.recall_id.in_(still_open),
+            or_(WebhookDelivery.recall_id.in_(open_recalls), WebhookDelivery.excursion_id.in_(open_excursions)),
         )
         .values(status=DeliveryStatus.PENDING, next_attempt_at=utcnow())
     )
@@ -140,28 +149,9 @@ def queue(session: Session, *, recall: Recall, org: Organisation, event_type: st
 def queue_many(
     session: Session, *, recall: Recall, event_type: str, payloads: Mapping[int, dict[str, Any]], endpoints: Set[int]
 ) -> None:
-    """Queue a message to each organisation in ``payloads`` (by id) in one statement: a national recall tells
-    thousands of them. Those not in ``endpoints`` (no webhook URL) get a ``no_endpoint`` row for the regulator
-    to see."""
-    now = utcnow()
-    rows = []
-    for org_id, payload in payloads.items():
-        delivery_id = str(uuid.uuid4())
-        message = {"type": event_type, "delivery_id": delivery_id, **payload}
-        rows.append(
-            {
-                "delivery_id": delivery_id,
-                "recall_id": recall.id,
-                "org_id": org_id,
-                "event_type": event_type,
-                "body": json.dumps(message, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
-                "status": DeliveryStatus.PENDING if org_id in endpoints else DeliveryStatus.NO_ENDPOINT,
-                "attempts": 0,
-                "next_attempt_at": now,
-            }
-        )
-    if rows:
-        session.execute(insert(WebhookDelivery), rows)
+    """Queue a message about ``recall`` to each organisation in ``payloads`` (``ledger.webhooks``); those not in
+    ``endpoints`` (no webhook URL) get a ``no_endpoint`` row for the regulator to see."""
+    queue_messages(session, event_type=event_type, payloads=payloads, endpoints=endpoints, recall_id=recall.id)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.models import (
@@ -15,6 +15,9 @@ from ledger.models import (
     Code,
     CodeStatus,
     Event,
+    Excursion,
+    ExcursionGoods,
+    ExcursionStatus,
     Hold,
     HoldKind,
     Organisation,
@@ -43,14 +46,16 @@ class BatchName:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A failed sampling inspection not yet turned into a recall: one click away from one."""
+    """A failed sampling inspection, or a cold-chain excursion a regulator put forward, not yet turned into a
+    recall: one click away from one."""
 
     hold_id: int
     batch: BatchName
     reason: str
     placed_at: datetime
-    inspected_by: str | None
+    inspected_by: str | None  # who inspected, or who recorded the temperatures
     event_id: str | None
+    kind: HoldKind = HoldKind.INSPECTION
 
 
 def batch_names(session: Session, batch_ids: Collection[int]) -> dict[int, BatchName]:
@@ -218,18 +223,31 @@ def detail_of(session: Session, recall_id: int) -> RecallDetail:
     return detail
 
 
-def inspection_candidates(session: Session) -> list[Candidate]:
-    """Unreleased failed-inspection holds that no recall was confirmed from yet, newest first."""
-    confirmed = exists().where(RecallDetail.source_hold_id == Hold.id)
+def recall_candidates(session: Session) -> list[Candidate]:
+    """Unreleased holds no recall was confirmed from yet, newest first: failed inspections, and the goods of
+    open excursions a regulator made recall candidates."""
     rows = session.execute(
         select(Hold, Organisation.name, Event.event_id)
         .outerjoin(Event, Event.seq == Hold.event_seq)
         .outerjoin(Organisation, Organisation.id == Event.org_id)
-        .where(Hold.kind == HoldKind.INSPECTION, Hold.released_at.is_(None), ~confirmed)
+        .where(candidate_hold())
         .order_by(Hold.id.desc())
     ).all()
     names = batch_names(session, {hold.batch_id for hold, _, _ in rows})
     return [
-        Candidate(hold.id, names[hold.batch_id], hold.reason, hold.placed_at, inspector, event_id)
-        for hold, inspector, event_id in rows
+        Candidate(hold.id, names[hold.batch_id], hold.reason, hold.placed_at, recorder, event_id, hold.kind)
+        for hold, recorder, event_id in rows
     ]
+
+
+def candidate_hold() -> ColumnElement[bool]:
+    """A hold that is a recall candidate (see :func:`recall_candidates`)."""
+    confirmed = exists().where(RecallDetail.source_hold_id == Hold.id)
+    put_forward = exists().where(
+        ExcursionGoods.hold_id == Hold.id,
+        Excursion.id == ExcursionGoods.excursion_id,
+        Excursion.candidate_at.is_not(None),
+        Excursion.status == ExcursionStatus.OPEN,
+    )
+    kinds = or_(Hold.kind == HoldKind.INSPECTION, and_(Hold.kind == HoldKind.EXCURSION, put_forward))
+    return and_(Hold.released_at.is_(None), ~confirmed, kinds)

@@ -61,7 +61,11 @@ from ledger.models import (
 from recall import notify, repository
 from recall.opening import activate, recall_summary
 
-RECALL_CLASSES: Final = (1, 2, 3)  # FDA scale, as the contract: 1 is the most serious
+RECALL_CLASSES: Final = (1, 2, 3)
+_CANDIDATE_REASONS: Final = {
+    HoldKind.INSPECTION: "抽检不合格 / failed sampling inspection",
+    HoldKind.EXCURSION: "冷链温度异常 / cold-chain excursion",
+}  # FDA scale, as the contract: 1 is the most serious
 MAX_REASON: Final = 2000
 
 
@@ -220,20 +224,26 @@ def confirm_candidate(
     recall_class: int = 2,
     reason: str | None = None,
 ) -> Recall:
-    """Open the recall a failed sampling inspection calls for: its batch, every holder, in one call."""
+    """Open the recall a candidate calls for (a failed sampling inspection, or an excursion a regulator put
+    forward): its batch, every holder, in one call."""
     _require_regulator(org, "confirms a recall candidate")
-    hold = session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
-    if hold is None or hold.kind is not HoldKind.INSPECTION or hold.released_at is not None:
-        raise NotFound(f"no unreleased failed inspection {hold_id}", hold_id=hold_id)
-    if session.scalar(select(RecallDetail.recall_id).where(RecallDetail.source_hold_id == hold.id)) is not None:
-        raise AlreadyExists(f"failed inspection {hold_id} is already a recall", hold_id=hold_id)
+    if session.scalar(select(RecallDetail.recall_id).where(RecallDetail.source_hold_id == hold_id)) is not None:
+        raise AlreadyExists(f"recall candidate {hold_id} is already a recall", hold_id=hold_id)
+    hold = session.scalar(select(Hold).where(Hold.id == hold_id, repository.candidate_hold()).with_for_update())
+    if hold is None:
+        raise NotFound(f"no recall candidate {hold_id}", hold_id=hold_id)
     name = repository.batch_names(session, [hold.batch_id])[hold.batch_id]
+    why = (
+        "冷链温度异常 / cold-chain excursion"
+        if hold.kind is HoldKind.EXCURSION
+        else "抽检不合格 / failed sampling inspection"
+    )
     return open_recall(
         session,
         org,
         batches=[BatchRef(name.gtin, name.lot)],
         recall_class=recall_class,
-        reason=reason or f"抽检不合格 / failed sampling inspection: {hold.reason}",
+        reason=reason or f"{why}: {hold.reason}",
         public_url=public_url,
         source_hold_id=hold.id,
     )

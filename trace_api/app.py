@@ -17,6 +17,8 @@ from ledger.settings import Settings, get_settings
 from trace_api.batches import pages as batch_pages
 from trace_api.batches import routes as batches
 from trace_api.codes import routes as codes
+from trace_api.coldchain import pages as coldchain_pages
+from trace_api.coldchain import routes as coldchain
 from trace_api.consumer import routes as consumer
 from trace_api.epcis import routes as epcis
 from trace_api.imports import routes as imports
@@ -74,8 +76,9 @@ def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None)
         verify,
         epcis,
         station,
+        coldchain,
     )
-    pages = (consumer, signin, batch_pages, recall_pages, investigation_pages, station_pages)
+    pages = (consumer, signin, batch_pages, recall_pages, investigation_pages, station_pages, coldchain_pages)
     for feature in (*api, *pages):
         app.include_router(feature.router)
     # Registered on these classes, they run instead of the JSON handler for LotlineError: a browser that scans a

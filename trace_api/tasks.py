@@ -19,6 +19,7 @@ class TaskName(StrEnum):
     ISSUE_CODES = "lotline.issue_codes"
     SWEEP_CODE_RUNS = "lotline.sweep_code_runs"
     DELIVER_WEBHOOKS = "lotline.deliver_webhooks"
+    CHECK_LOGGERS = "lotline.check_loggers"
 
 
 class TaskQueue(Protocol):

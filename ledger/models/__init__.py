@@ -56,6 +56,34 @@ __all__ = [
     "utcnow",
 ]
 
+from ledger.models.coldchain import (
+    Excursion,
+    ExcursionGoods,
+    ExcursionKind,
+    ExcursionStatus,
+    IngestKind,
+    LogEvaluation,
+    LogScope,
+    ProductProfile,
+    ReadingIngest,
+    TemperatureLog,
+    TemperatureReading,
+    VialMonitorReading,
+)
 from ledger.models.recalls import DeliveryStatus, RecallDetail, RecallHolder, WebhookDelivery
 
 __all__ += ["DeliveryStatus", "RecallDetail", "RecallHolder", "WebhookDelivery"]
+__all__ += [
+    "Excursion",
+    "ExcursionGoods",
+    "ExcursionKind",
+    "ExcursionStatus",
+    "IngestKind",
+    "LogEvaluation",
+    "LogScope",
+    "ProductProfile",
+    "ReadingIngest",
+    "TemperatureLog",
+    "TemperatureReading",
+    "VialMonitorReading",
+]

@@ -14,24 +14,28 @@ stack = network.stack  # `lotline up` in a subprocess on a fresh data directory,
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def walkthrough() -> str:
-    section = README.read_text(encoding="utf-8").split("## Walkthrough", 1)[1]
+def walkthrough(heading: str = "## Walkthrough") -> str:
+    section = README.read_text(encoding="utf-8").split(heading, 1)[1]
     match = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert match is not None, "the walkthrough has no sh block"
+    assert match is not None, f"{heading} has no sh block"
     return match.group(1)
 
 
-def test_the_readme_walkthrough_runs_as_written(stack: Stack) -> None:
-    script = walkthrough()
+def run_block(stack: Stack, script: str) -> subprocess.CompletedProcess[str]:
+    """A README block as a reader runs it, with the stack's URL and regulator token for the placeholders."""
     assert script.startswith("export LOTLINE=http://127.0.0.1:8000 REG=ll_…")
     script = script.replace("http://127.0.0.1:8000", stack.url, 1).replace("REG=ll_…", f"REG={stack.token}", 1)
-    run = subprocess.run(
+    return subprocess.run(
         ["/bin/bash", "-euo", "pipefail", "-c", script],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=stack.data_dir,
     )
+
+
+def test_the_readme_walkthrough_runs_as_written(stack: Stack) -> None:
+    run = run_block(stack, walkthrough())
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith("ni:///sha-256;"), run.stdout  # the sale's event id
@@ -40,3 +44,9 @@ def test_the_readme_walkthrough_runs_as_written(stack: Stack) -> None:
     assert "RecalledGoods" in lines
     assert lines[-1] == "closed", run.stdout
     assert (stack.data_dir / "labels.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_the_readme_cold_chain_block_runs_as_written(stack: Stack) -> None:
+    run = run_block(stack, walkthrough("## Cold chain"))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines() == ["['above_range', 'above_range_total']", "HeldGoods", "released", "administer"]

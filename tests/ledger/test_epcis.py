@@ -247,3 +247,21 @@ def test_single_invalid_event_names_the_path_inside_it() -> None:
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("Example_9.6*.jsonld")), ids=lambda p: p.stem)
 def test_gs1_example_documents_are_valid(path: Path) -> None:
     epcis_schema.validate_document(json.loads(path.read_text()))
+
+
+def test_sensor_data_at_a_read_point_stands_on_its_own_but_not_without_one() -> None:
+    element = epcis.SensorElement(
+        reports=[epcis.SensorReport(value=None, min_value=-21.5, max_value=-18.2, mean_value=-19.9)],
+        start_time=WHEN,
+        end_time=WHEN + timedelta(hours=1),
+        device_id="urn:epc:id:giai:4000001.111",
+    )
+    event = epcis.object_event(
+        action="OBSERVE", event_time=WHEN, read_point="urn:lotline:location:7", sensor_element_list=[element]
+    )
+    assert event["sensorElementList"][0]["sensorReport"] == [
+        {"type": "Temperature", "minValue": -21.5, "maxValue": -18.2, "meanValue": -19.9, "uom": "CEL"}
+    ]
+    epcis_schema.validate_event(event)
+    with pytest.raises(InvalidEvent, match="at least one EPC or quantity"):
+        epcis.object_event(action="OBSERVE", event_time=WHEN, sensor_element_list=[element])

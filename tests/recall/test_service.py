@@ -270,7 +270,7 @@ def test_a_failed_inspection_is_a_candidate_a_regulator_confirms_in_one_call_and
     )
     db.commit()
     assert hold is not None
-    [candidate] = repository.inspection_candidates(db)
+    [candidate] = repository.recall_candidates(db)
     assert (candidate.hold_id, candidate.batch.lot, candidate.reason) == (hold.id, net.beef.lot, "氯霉素超标")
 
     recall = service.confirm_candidate(db, net.regulator, hold.id, public_url=URL)
@@ -279,7 +279,7 @@ def test_a_failed_inspection_is_a_candidate_a_regulator_confirms_in_one_call_and
     assert recall.status is RecallStatus.OPEN
     assert "氯霉素超标" in recall.reason
     assert len(holdings(db, recall)) == 4
-    assert repository.inspection_candidates(db) == []
+    assert repository.recall_candidates(db) == []
     with pytest.raises(AlreadyExists):
         service.confirm_candidate(db, net.regulator, hold.id, public_url=URL)
     db.rollback()

@@ -16,10 +16,10 @@ from ledger.models import Batch, Code, CodeKind, Document, Organisation, Product
 from ledger.recorder import Signer, record_event
 from ledger.registry import BatchAttributes, register_batch
 from trace_api.batches.schemas import BatchCreate, BatchOut
+from trace_api.web.files import check_document
 from trace_api.web.lookup import declared_attributes
 from trace_api.web.queries import visible_batches
 
-DOCUMENT_TYPES: Final = {"application/pdf", "image/png", "image/jpeg"}
 DOCUMENT_KINDS: Final = {
     "customs_declaration",
     "quarantine_certificate",
@@ -31,7 +31,6 @@ DOCUMENT_KINDS: Final = {
     "other",
 }
 # The declared type must match the bytes: a renamed executable is not a PDF.
-_MAGIC: Final = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 
 
 def register(session: Session, signer: Signer, org: Organisation, body: BatchCreate) -> Batch:
@@ -154,13 +153,4 @@ def _check_document(
         raise errors.RoleRequired("only the batch's registrant or a regulator attaches documents", batch_id=batch.id)
     if kind not in DOCUMENT_KINDS:
         raise errors.InvalidInput(f"unknown document kind {kind!r}", allowed=sorted(DOCUMENT_KINDS))
-    if content_type not in DOCUMENT_TYPES:
-        raise errors.UnsupportedMediaType(
-            f"documents must be PDF, PNG or JPEG, not {content_type!r}", allowed=sorted(DOCUMENT_TYPES)
-        )
-    if len(content) > max_bytes:
-        raise errors.PayloadTooLarge(f"document is {len(content)} bytes; the limit is {max_bytes}", limit=max_bytes)
-    if not content:
-        raise errors.InvalidInput("document is empty")
-    if not content.startswith(_MAGIC[content_type]):
-        raise errors.UnsupportedMediaType(f"the file's content is not {content_type}", content_type=content_type)
+    check_document(content_type, content, max_bytes)

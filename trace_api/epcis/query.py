@@ -23,6 +23,7 @@ from typing import Any, Final
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
+from ledger.coldchain.sensors import SensorQuery
 from ledger.epc_uri import canonical_uri
 from ledger.errors import InvalidInput, UnknownEvent
 from ledger.event_hash import STANDARD_CONTEXT
@@ -55,6 +56,7 @@ class EventQuery:
     match_epc_class: Sequence[str] = ()
     biz_locations: Sequence[str] = ()
     read_points: Sequence[str] = ()
+    sensor: SensorQuery = field(default_factory=SensorQuery)  # EQ_type, GE_value_CEL, EQ_deviceID, …
     per_page: int = 30
     next_page_token: str | None = None
 
@@ -214,7 +216,8 @@ def _matches(event: Event, query: EventQuery) -> bool:
         (query.read_points, _ids(document, "readPoint"), False),
         (query.biz_locations, _ids(document, "bizLocation"), False),
     ]
-    return all(not wanted or _any_match(wanted, found, epc=epc) for wanted, found, epc in checks)
+    matched = all(not wanted or _any_match(wanted, found, epc=epc) for wanted, found, epc in checks)
+    return matched and query.sensor.matches(document)
 
 
 def _values(document: Mapping[str, Any], lists: Sequence[str], singles: Sequence[str]) -> Iterator[str]:

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from importers.epcis_capture import capture, prepare
 from ledger import errors
+from ledger.coldchain.sensors import parse_sensor_query
 from trace_api.epcis.query import MAX_PER_PAGE, EventQuery, get_event, query_document, query_events
 from trace_api.epcis.schemas import CapturedEvent, CaptureJob
 from trace_api.web.deps import CurrentOrg, SessionDep, StateDep
@@ -135,7 +136,13 @@ def list_events(
     next_page_token: Annotated[str | None, Query(alias="nextPageToken", max_length=32)] = None,
 ) -> Any:
     """The events visible to the caller that match every given parameter, oldest first, as an
-    EPCISQueryDocument. A ``Link: <…>; rel="next"`` header points at the next page while there is one."""
+    EPCISQueryDocument. A ``Link: <…>; rel="next"`` header points at the next page while there is one.
+
+    The sensor parameters of EPCIS 2.0 apply too, all to one and the same sensor report: ``EQ_type``,
+    ``EQ_deviceID``, ``EQ_dataProcessingMethod``, ``EQ_bizRules`` and the other ``EQ_`` fields of a report,
+    ``GE_time``/``LT_time``, and ``EQ_``/``GT_``/``GE_``/``LT_``/``LE_`` on ``value``, ``minValue``, ``maxValue``,
+    ``meanValue``, ``sDev`` or ``percValue`` with a unit (``GE_value_CEL=8``; temperatures compare across CEL, FAH
+    and KEL)."""
     query = EventQuery(
         event_types=_pipe(event_type),
         ge_event_time=ge_event_time,
@@ -150,6 +157,7 @@ def list_events(
         match_epc=_pipe(match_epc),
         match_any_epc=_pipe(match_any_epc),
         match_epc_class=_pipe(match_epc_class),
+        sensor=parse_sensor_query(request.query_params.multi_items()),
         per_page=per_page,
         next_page_token=next_page_token,
     )

@@ -134,5 +134,6 @@ class CandidateOut(Response):
     batch: RecalledBatch
     reason: str
     placed_at: dt.datetime
-    inspected_by: str | None
+    inspected_by: str | None = Field(description="who inspected, or who recorded the temperatures")
     event_id: str | None
+    kind: str = Field(description="inspection (a failed one) or excursion (a cold-chain excursion put forward)")

@@ -101,7 +101,8 @@ def recall_detail(session: Session, org: Organisation, recall: Recall) -> Recall
 
 
 def candidates(session: Session) -> list[CandidateOut]:
-    """Failed sampling inspections (抽检不合格) not yet turned into a recall."""
+    """Failed sampling inspections (抽检不合格), and cold-chain excursions a regulator put forward, not yet turned
+    into a recall."""
     return [
         CandidateOut(
             hold_id=c.hold_id,
@@ -110,6 +111,7 @@ def candidates(session: Session) -> list[CandidateOut]:
             placed_at=c.placed_at,
             inspected_by=c.inspected_by,
             event_id=c.event_id,
+            kind=c.kind.value,
         )
-        for c in repository.inspection_candidates(session)
+        for c in repository.recall_candidates(session)
     ]

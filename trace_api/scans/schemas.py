@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field, model_validator
 
 from ledger.policy import TradeAction
-from trace_api.web.schemas import Request, Response
+from trace_api.web.schemas import ReadingIn, Request, Response
 
 
 class BatchQuantity(Request):
@@ -21,6 +21,23 @@ class TransformOutput(Request):
     gtin: str
     lot: str
     quantity: int = Field(gt=0, strict=True)
+
+
+class SensorIn(Request):
+    """A logger or probe read at the scan: its readings go into the event (its hash covers them) and into the
+    goods' temperature log (the shipment's, for a shipping or receiving scan; else the holdings')."""
+
+    device_id: str = Field(min_length=1, max_length=200)
+    readings: list[ReadingIn] = Field(min_length=1, max_length=10_000)
+
+
+# Scans whose events carry sensor data (packing and transforming name containers and lots being made, not goods
+# whose temperature is kept); and those where a vaccine vial monitor is read.
+SENSING: Final = frozenset({
+    TradeAction.SHIP, TradeAction.RECEIVE, TradeAction.SELL, TradeAction.ADMINISTER, TradeAction.DESTROY,
+    TradeAction.INSPECT,
+})  # fmt: skip
+VIAL_MONITORED: Final = frozenset({TradeAction.RECEIVE, TradeAction.ADMINISTER})
 
 
 class Scan(Request):
@@ -38,6 +55,10 @@ class Scan(Request):
     output: TransformOutput | None = None
     location_id: int | None = None
     event_time: dt.datetime | None = Field(default=None, description="when it happened (offline scans); default now")
+    sensors: list[SensorIn] = Field(default_factory=list, max_length=20, description="temperature read at the scan")
+    vvm_stage: int | None = Field(
+        default=None, ge=1, le=4, strict=True, description="receive/administer of vaccines: the vial monitor's stage"
+    )
 
     @model_validator(mode="after")
     def _fits_action(self) -> Scan:
@@ -51,6 +72,10 @@ class Scan(Request):
         }
         if self.action in needs and needs[self.action][1] is None:
             raise ValueError(f"{self.action.value} needs {needs[self.action][0]}")
+        if self.sensors and self.action not in SENSING:
+            raise ValueError(f"{self.action.value} carries no sensor data")
+        if self.vvm_stage is not None and self.action not in VIAL_MONITORED:
+            raise ValueError("a vial monitor's stage is read at receipt or administration")
         goods_optional = (TradeAction.RECEIVE, TradeAction.UNPACK)
         if self.action not in goods_optional and not self.codes and not self.lines:
             raise ValueError(f"{self.action.value} needs codes or lines naming the goods")
@@ -72,6 +97,9 @@ class ScanResult(Response):
     shipment_id: int | None = None
     output_batch_id: int | None = None
     anchoring: str = Field(description="pending until the event is in an anchored Merkle root, then anchored")
+    excursions: list[str] = Field(
+        default_factory=list, description="cold-chain excursions the scan's sensor data raised: the goods are held"
+    )
 
 
 class ScanResults(Response):

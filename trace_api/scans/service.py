@@ -7,7 +7,10 @@ from contextlib import suppress
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import packing, trade
+from ledger import packing, terms, trade
+from ledger.coldchain import vvm
+from ledger.coldchain.scan_data import record_sensor_data
+from ledger.epcis import SensorElement, SensorReport
 from ledger.errors import LotlineError
 from ledger.goods import BatchLine, Goods, find_batch_id, lock_batches
 from ledger.identifiers import parse_code
@@ -52,9 +55,29 @@ def lock_all_batches(session: Session, scans: list[Scan]) -> None:
     lock_batches(session, batch_ids)
 
 
+def sensor_elements(org: Organisation, scan: Scan) -> tuple[SensorElement, ...]:
+    """What the scan's sensors said, as EPCIS sensor elements: each logger's readings, and a vial monitor's stage."""
+    elements = [
+        SensorElement(
+            reports=[
+                SensorReport(value=r.value, time=r.time, min_value=r.min, max_value=r.max, mean_value=r.mean)
+                for r in sensor.readings
+            ],
+            device_id=terms.device_uri(org.uscc, sensor.device_id),
+        )
+        for sensor in scan.sensors
+    ]
+    if scan.vvm_stage is not None:
+        elements.append(vvm.sensor_element(scan.vvm_stage))
+    return tuple(elements)
+
+
 def record_scan(session: Session, signer: Signer, org: Organisation, scan: Scan) -> ScanResult:
     require_trade_role(org, scan.action)
-    ctx = trade.ScanContext(org=org, location_id=scan.location_id, event_time=scan.event_time)
+    if scan.action is TradeAction.ADMINISTER and scan.vvm_stage is not None:
+        vvm.require_usable(scan.vvm_stage, "the vials scanned")
+    sensors = sensor_elements(org, scan)
+    ctx = trade.ScanContext(org=org, location_id=scan.location_id, event_time=scan.event_time, sensors=sensors)
     shipment_id = output_batch_id = None
     match scan.action:
         case TradeAction.SHIP:
@@ -96,10 +119,15 @@ def record_scan(session: Session, signer: Signer, org: Organisation, scan: Scan)
                 output_quantity=scan.output.quantity,
             )
             output_batch_id = output.id
+    excursions = []
+    if sensors:
+        moving = scan.action in (TradeAction.SHIP, TradeAction.RECEIVE)
+        excursions = record_sensor_data(session, signer, org, event, shipment_id=shipment_id if moving else None)
     return ScanResult(
         action=scan.action,
         event_id=event.event_id,
         shipment_id=shipment_id,
         output_batch_id=output_batch_id,
         anchoring="pending",
+        excursions=[e.number for e in excursions],
     )

@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import errors
+from ledger.coldchain.evaluation import moment
+from ledger.coldchain.queries import temperature_record
 from ledger.goods import batch_state
 from ledger.identifiers import DigitalLink
 from ledger.journey import Step, batch_journey, item_journey
@@ -133,6 +135,27 @@ class ProofFacts(Response):
     verify_url: str = Field(description="where each step's proof is checked, {event_id} filled in")
 
 
+class ExcursionFact(Response):
+    number: str
+    kind: str = Field(description="hot, cold, data_gap or vvm")
+    started_at: dt.datetime
+    ended_at: dt.datetime | None = Field(description="none while it goes on")
+    status: str = Field(description="open (the goods are held), released or destroyed")
+    disposed_by: str | None
+    disposed_at: dt.datetime | None
+
+
+class TemperatureFacts(Response):
+    """The batch's temperature record: its shipments' and holdings' logs, and every excursion it was in."""
+
+    logs: int
+    readings: int
+    first: dt.datetime | None
+    last: dt.datetime | None
+    kept_in_range: bool | None = Field(description="true: logged, and no excursion; none: no temperature record")
+    excursions: list[ExcursionFact]
+
+
 class CodeView(Response):
     """Everything a code tells but its journey."""
 
@@ -140,6 +163,7 @@ class CodeView(Response):
     product: ProductFacts
     batch: BatchFacts
     status: CodeStatus
+    temperature: TemperatureFacts
     proof: ProofFacts
 
 
@@ -212,6 +236,7 @@ def code_view(session: Session, link: DigitalLink, found: Found, public_url: str
             documents=[DocumentDigest.model_validate(d) for d in documents],
         ),
         status=_status(session, found),
+        temperature=_temperature(session, batch.id),
         proof=ProofFacts(
             batch_key=batch.batch_key,
             registration_hash=batch.registration_hash,
@@ -238,4 +263,30 @@ def _status(session: Session, found: Found) -> CodeStatus:
         recalls=list(state.open_recall_numbers),
         item_status=found.code.status.value if found.code else None,
         warnings=[name for name, raised in flags.items() if raised],
+    )
+
+
+def _temperature(session: Session, batch_id: int) -> TemperatureFacts:
+    record = temperature_record(session, batch_id)
+    logged = [log for log in record.logs if log.readings]
+    first = min((log.first_ms for log in logged if log.first_ms is not None), default=None)
+    last = max((log.last_ms for log in logged if log.last_ms is not None), default=None)
+    return TemperatureFacts(
+        logs=len(logged),
+        readings=sum(log.readings for log in logged),
+        first=moment(first) if first is not None else None,
+        last=moment(last) if last is not None else None,
+        kept_in_range=None if not logged and not record.excursions else not record.excursions,
+        excursions=[
+            ExcursionFact(
+                number=e.number,
+                kind=e.kind.value,
+                started_at=e.started_at,
+                ended_at=e.ended_at,
+                status=e.status.value,
+                disposed_by=record.names.get(e.disposed_by_org_id) if e.disposed_by_org_id else None,
+                disposed_at=e.disposed_at,
+            )
+            for e in record.excursions
+        ],
     )

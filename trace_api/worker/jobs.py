@@ -15,7 +15,8 @@ from chain.deploy import read_deployment
 from chain.jobs import run_chain_jobs
 from chain.operator import operator_key
 from ledger.codes import continue_run
-from ledger.models import CodeRun
+from ledger.coldchain.silence import check_silent_loggers
+from ledger.models import CodeRun, utcnow
 from ledger.settings import Settings
 from recall.endpoints import AddressPolicy
 from recall.notify import deliver_pending
@@ -82,3 +83,11 @@ def deliver_webhooks(ctx: WorkerContext) -> int:
         policy = AddressPolicy.from_settings(state.settings)
         counts = deliver_pending(state.sessions, transport=transport, vault=state.signer.vault, policy=policy)
     return counts.delivered
+
+
+def check_loggers(ctx: WorkerContext) -> int:
+    """Gateway loggers silent for longer than a gap while their goods need watching: an ongoing data gap each."""
+    with ctx.state.sessions() as session:
+        found = check_silent_loggers(session, utcnow())
+        session.commit()
+    return len(found)

@@ -2,8 +2,8 @@
 
 Broker: embedded (SQLite file in the data directory, no server) by default; Redis with
 ``LOTLINE_BROKER_URL=redis://…``. Tasks are acknowledged late and rejected when a worker dies, so a ``kill -9``
-mid-task means the task runs again, not that it is lost. Beat runs anchoring every second and sweeps up work whose
-message was lost (broker down at dispatch).
+mid-task means the task runs again, not that it is lost. Beat runs anchoring every second, sweeps up work whose
+message was lost (broker down at dispatch), and looks for temperature loggers gone silent every minute.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from trace_api.worker import jobs
 ANCHOR_EVERY_SECONDS = 1.0
 SWEEP_EVERY_SECONDS = 10.0
 WEBHOOK_EVERY_SECONDS = 2.0
+LOGGERS_EVERY_SECONDS = 60.0
 
 
 def broker_url(settings: Settings) -> str:
@@ -46,6 +47,7 @@ def create_celery(settings: Settings) -> Celery:
             "chain-jobs": {"task": TaskName.CHAIN_JOBS.value, "schedule": ANCHOR_EVERY_SECONDS * 2},
             "sweep-code-runs": {"task": TaskName.SWEEP_CODE_RUNS.value, "schedule": SWEEP_EVERY_SECONDS},
             "webhooks": {"task": TaskName.DELIVER_WEBHOOKS.value, "schedule": WEBHOOK_EVERY_SECONDS},
+            "silent-loggers": {"task": TaskName.CHECK_LOGGERS.value, "schedule": LOGGERS_EVERY_SECONDS},
         },
     )
     # The SQLite broker polls; its default 1 s poll would add a second to every task. It is set on the transport
@@ -86,12 +88,16 @@ def create_worker(settings: Settings) -> Celery:
     def deliver_webhooks() -> int:
         return jobs.deliver_webhooks(context())
 
+    def check_loggers() -> int:
+        return jobs.check_loggers(context())
+
     bodies: dict[TaskName, Any] = {
         TaskName.ANCHOR: anchor,
         TaskName.CHAIN_JOBS: chain_jobs,
         TaskName.ISSUE_CODES: issue_codes,
         TaskName.SWEEP_CODE_RUNS: sweep_code_runs,
         TaskName.DELIVER_WEBHOOKS: deliver_webhooks,
+        TaskName.CHECK_LOGGERS: check_loggers,
     }
     for name, body in bodies.items():
         app.task(name=name.value)(body)
