@@ -67,10 +67,20 @@ def test_the_batch_page_links_the_label_sheet_and_each_codes_label(
 
     page = api.client.get(f"/app/batches/{batch['id']}?lang=en", headers=HTML).text
 
-    assert f'href="/api/v1/batches/{batch["id"]}/labels.pdf"' in page
+    # The page links its own download routes, which take the session cookie; the JSON API never does (CSRF).
+    sheet = f"/app/batches/{batch['id']}/labels.pdf"
+    assert f'href="{sheet}"' in page
     for serial in serials:
-        assert f'href="/api/v1/batches/{batch["id"]}/codes/{serial}/label.png"' in page
+        assert f'href="/app/batches/{batch["id"]}/codes/{serial}/label.png"' in page
     assert "3 in all" in page
+    pdf = api.client.get(sheet)
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    png = api.client.get(f"/app/batches/{batch['id']}/codes/{serials[0]}/label.png")
+    assert png.status_code == 200
+    assert png.content.startswith(b"\x89PNG")
+    assert api.client.get(f"/api/v1/batches/{batch['id']}/labels.pdf").status_code == 401
 
 
 def test_the_registration_form_registers_a_batch_once_even_when_submitted_twice(

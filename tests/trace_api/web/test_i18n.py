@@ -27,6 +27,10 @@ def test_the_shared_words_and_every_feature_that_prints_words_have_a_words_file(
         "recalls",
         "investigations",
         "labels",
+        "home",
+        "products",
+        "codes",
+        "verify",
     }
 
 
