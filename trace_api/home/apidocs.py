@@ -3,7 +3,8 @@
 FastAPI's own docs pages load both from a CDN, and ReDoc's fonts from Google: a blank page on a network without
 internet access (a cold store's office, a regulator's intranet), and a third party told of every reader. Here they
 come from the npm packages ``swagger-ui-dist`` and ``redoc``, pinned in package-lock.json, and a Content Security
-Policy that names no other origin keeps any part of them from reaching out.
+Policy that names no other origin keeps any part of them from reaching out (ReDoc's sidebar always asks for its
+maker's logo from their CDN: the policy stops it before a request is made, and ReDoc drops the image).
 
 The files are copied out of node_modules into ``static/vendor/`` by ``make install``, not committed: the lockfile
 already pins each package by its integrity hash, ``make install`` already runs ``npm ci`` for the contracts, and
