@@ -23,5 +23,5 @@ def batch_counts(session: Session, product_ids: list[int]) -> dict[int, int]:
     if not product_ids:
         return {}
     query = select(Batch.product_id, func.count()).where(Batch.product_id.in_(product_ids)).group_by(Batch.product_id)
-    counts: dict[int, int] = dict(session.execute(query).tuples().all())
+    counts: dict[int, int] = dict(session.execute(query).all())
     return counts
