@@ -26,6 +26,7 @@ from ledger.models import (
     EventBatch,
     Location,
     Movement,
+    MovementKind,
     Organisation,
     Product,
 )
@@ -57,12 +58,24 @@ class Step:
     tx_hash: str | None = None
     merkle_root: str | None = None
 
+    @property
+    def what(self) -> str | None:
+        """The step as a reader names it: its CBV step, except that commissioning is two things on a batch's
+        journey — the batch's registration (its quantity comes into being: a commission movement) and an issue of
+        item codes (codes for goods already registered: no movement)."""
+        step = _short(self.biz_step)
+        if step != "commissioning":
+            return step
+        registers = any(m["kind"] == MovementKind.COMMISSION.value for m in self.movements)
+        return "registration" if registers else "code_issuance"
+
     def public(self) -> dict[str, Any]:
         """What a consumer sees: what happened, when, where (city level), by whom; no quantities or partners' ids."""
         return {
             "event_id": self.event_id,
             "time": self.event_time.isoformat(),
             "step": _short(self.biz_step),
+            "what": self.what,
             "disposition": _short(self.disposition),
             "by": {"name": self.by.name, "roles": self.by.roles},
             "region_code": self.region_code,
@@ -123,13 +136,22 @@ def item_journey(session: Session, code: Code) -> list[Step]:
     return _steps(session, sorted(set(chosen) | set(facts)), batch.id)
 
 
-def _steps(session: Session, seqs: list[int], batch_id: int) -> list[Step]:
+def event_step(session: Session, event_seq: int) -> Step | None:
+    """One event as a step (its movements in every batch it touched): the proof page's "what was recorded"."""
+    steps = _steps(session, [event_seq], None)
+    return steps[0] if steps else None
+
+
+def _steps(session: Session, seqs: list[int], batch_id: int | None) -> list[Step]:
     if not seqs:
         return []
     events = session.scalars(select(Event).where(Event.seq.in_(seqs)).order_by(Event.event_time, Event.seq)).all()
     org_ids = {e.org_id for e in events}
     moves: dict[int, list[Movement]] = defaultdict(list)
-    for move in session.scalars(select(Movement).where(Movement.event_seq.in_(seqs), Movement.batch_id == batch_id)):
+    movements = select(Movement).where(Movement.event_seq.in_(seqs))
+    if batch_id is not None:
+        movements = movements.where(Movement.batch_id == batch_id)
+    for move in session.scalars(movements):
         moves[move.event_seq].append(move)
         org_ids.update(i for i in (move.from_org_id, move.to_org_id) if i is not None)
     orgs = {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))}

@@ -108,6 +108,16 @@ class MerkleTree:
         return path
 
 
+def proof_nodes(digest: bytes, proof: Iterable[bytes]) -> list[bytes]:
+    """The hashes a proof walks through, from the event's leaf up to the root it leads to: what someone checking
+    a proof by hand computes, one line per sibling (the proof page shows them)."""
+    nodes = [leaf_hash(digest)]
+    for sibling in proof:
+        _require_digest(sibling, "proof node")
+        nodes.append(_node(nodes[-1], sibling))
+    return nodes
+
+
 def verify_proof(digest: bytes, proof: Iterable[bytes], root: bytes) -> bool:
     """True when ``proof`` shows that ``digest`` is a leaf of the tree with ``root``.
 

@@ -16,16 +16,21 @@ from ledger import errors
 from ledger.settings import Settings, get_settings
 from trace_api.batches import pages as batch_pages
 from trace_api.batches import routes as batches
+from trace_api.codes import pages as code_pages
 from trace_api.codes import routes as codes
 from trace_api.coldchain import pages as coldchain_pages
 from trace_api.coldchain import routes as coldchain
 from trace_api.consumer import routes as consumer
 from trace_api.epcis import routes as epcis
+from trace_api.home import apidocs
+from trace_api.home import pages as home
 from trace_api.imports import routes as imports
 from trace_api.investigations import pages as investigation_pages
 from trace_api.investigations import routes as investigations
+from trace_api.labels import pages as label_pages
 from trace_api.labels import routes as labels
 from trace_api.orgs import routes as orgs
+from trace_api.products import pages as product_pages
 from trace_api.products import routes as products
 from trace_api.recalls import pages as recall_pages
 from trace_api.recalls import routes as recalls
@@ -35,6 +40,7 @@ from trace_api.station import pages as station_pages
 from trace_api.station import routes as station
 from trace_api.tasks import TaskQueue
 from trace_api.tracing import routes as tracing
+from trace_api.verify import pages as proof_pages
 from trace_api.verify import routes as verify
 from trace_api.web import errors as web_errors
 from trace_api.web import signin
@@ -60,7 +66,10 @@ def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None)
         yield
         app.state.lotline.close()
 
-    app = FastAPI(title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # The docs pages are our own (trace_api.home.apidocs): FastAPI's load their scripts from a CDN.
+    app = FastAPI(
+        title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     web_errors.install(app)
     api = (
         orgs,
@@ -78,7 +87,21 @@ def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None)
         station,
         coldchain,
     )
-    pages = (consumer, signin, batch_pages, recall_pages, investigation_pages, station_pages, coldchain_pages)
+    pages = (
+        home,
+        apidocs,
+        consumer,
+        signin,
+        product_pages,
+        batch_pages,
+        code_pages,
+        label_pages,
+        recall_pages,
+        investigation_pages,
+        proof_pages,
+        station_pages,
+        coldchain_pages,
+    )
     for feature in (*api, *pages):
         app.include_router(feature.router)
     # Registered on these classes, they run instead of the JSON handler for LotlineError: a browser that scans a
@@ -88,4 +111,5 @@ def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None)
     app.add_exception_handler(LoginRequired, login_required)
     app.mount(STATIC_URL, Assets(directory=STATIC_DIR), name="pages-static")
     app.mount(station_pages.STATIC_URL, station_pages.Assets(directory=station_pages.STATIC_DIR), name="station-static")
+    app.mount(apidocs.STATIC_URL, Assets(directory=apidocs.STATIC_DIR), name="apidocs-static")
     return app

@@ -8,6 +8,7 @@ host this network cannot reach, and Debian patches its Chromium).
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -20,7 +21,7 @@ import httpx
 import pytest
 import uvicorn
 from eth_account import Account
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
 from chain.anchoring import anchor_pending
@@ -50,6 +51,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+# Every page is tested at both sizes and in both languages: (viewport, locale) as Chromium announces it.
+VIEWS = [("phone", "zh-CN"), ("phone", "en"), ("desktop", "zh-CN"), ("desktop", "en")]
 OPERATOR_KEY = keccak256(b"lotline browser test operator")
 OPERATOR = Account.from_key(OPERATOR_KEY).address
 COLD = {
@@ -102,7 +106,8 @@ class LiveApp:
         ``lotline up`` deploys one); returns how many events were anchored."""
         regulator = self.http.get("/api/v1/orgs/me", headers={"Authorization": f"Bearer {self.regulator_token}"})
         client = ChainClient(self.chain_url)
-        ensure_deployed(client, OPERATOR_KEY, regulator.json()["chain_address"], OPERATOR, self.data_dir / "d.json")
+        record = self.data_dir / "deployment.json"  # where the app looks for the contract, as after `lotline up`
+        ensure_deployed(client, OPERATOR_KEY, regulator.json()["chain_address"], OPERATOR, record)
         result = anchor_pending(self.session_factory, client, OPERATOR_KEY)
         return result.events if result else 0
 
@@ -192,6 +197,7 @@ def live(
         database_url=database_url,
         secret_key=SECRET,
         public_url="https://trace.example.cn",
+        chain_rpc_url=chain_url,
     )
     app = create_app(settings)
     server, thread, url = _serve(app)
@@ -219,6 +225,41 @@ def phone(browser: Browser, live: LiveApp) -> Iterator[Page]:
     )
     page = context.new_page()
     yield page
+    context.close()
+
+
+@dataclass
+class View:
+    """A browser at one size, speaking one language: ``words`` picks the expected text for it."""
+
+    page: Page
+    size: str
+    lang: str
+    width: int
+
+    def words(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh-CN" else en
+
+    def sign_in(self, token: str, path: str) -> None:
+        self.page.goto(path)
+        self.page.get_by_label(self.words("API 令牌", "API token")).fill(token)
+        self.page.get_by_role("button", name=self.words("登录", "Sign in")).click()
+        expect(self.page).to_have_url(re.compile(re.escape(path) + "$"))
+
+    def fits(self) -> None:
+        """Nothing wider than the window: the page never scrolls sideways (a wide table scrolls in its card)."""
+        assert self.page.evaluate("document.documentElement.scrollWidth") <= self.width
+
+
+@pytest.fixture(params=VIEWS, ids=[f"{size}-{lang}" for size, lang in VIEWS])
+def view(request: pytest.FixtureRequest, browser: Browser, live: LiveApp) -> Iterator[View]:
+    size, lang = request.param
+    viewport = PHONE if size == "phone" else DESKTOP
+    phone = size == "phone"
+    context = browser.new_context(
+        viewport=viewport, is_mobile=phone, has_touch=phone, locale=lang, base_url=live.url, accept_downloads=True
+    )
+    yield View(context.new_page(), size, lang, viewport["width"])
     context.close()
 
 

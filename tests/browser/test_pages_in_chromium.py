@@ -26,16 +26,16 @@ def test_a_phone_shows_an_items_journey_with_every_step_anchored_on_chain(
 
     expect(phone.locator("h1")).to_have_text("巴西冷冻牛腱")
     steps = phone.locator(".timeline .step-what")
-    expect(steps).to_have_text(["赋码/登记", "赋码/登记", "发货", "收货"])
+    expect(steps).to_have_text(["批次登记", "赋码", "发货", "收货"])
     expect(phone.locator(".step-who").nth(3)).to_contain_text("杭州一级批发市场")
-    expect(phone.locator(".step-where").first).to_have_text("浙江省 · 330106")
+    expect(phone.locator(".step-where").first).to_have_text("浙江省杭州市西湖区")
     badges = phone.locator(".badge-chain")
     expect(badges).to_have_count(4)
     expect(badges.first).to_contain_text("已上链存证")
     expect(badges.first).to_contain_text(re.compile(r"区块 #\d+"))
     proof_link = badges.first.locator("a")
-    expect(proof_link).to_have_attribute("href", re.compile(r"^/api/v1/verify/events/ni%3A%2F%2F%2Fsha-256%3B"))
-    expect(proof_link).to_contain_text(re.compile(r"^0x[0-9a-f]{4}…[0-9a-f]{4}"))
+    expect(proof_link).to_have_attribute("href", re.compile(r"^/proof/[0-9a-f]{64}$"))
+    expect(proof_link).to_contain_text(re.compile(r"^0x[0-9a-f]{4}…[0-9a-f]{4} · 查看证明$"))
     expect(phone.locator(".ok")).to_be_visible()
     # Mobile first: nothing wider than the phone, so nothing scrolls sideways.
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -54,7 +54,7 @@ def test_the_language_switch_turns_the_page_english_and_the_choice_is_remembered
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     expect(phone.locator("h1")).to_have_text("Brazilian frozen beef shank")
     expect(phone.locator(".timeline .step-what")).to_have_text(
-        ["Registered and coded", "Registered and coded", "Shipped", "Received"]
+        ["Batch registered", "Item codes issued", "Shipped", "Received"]
     )
     expect(phone.locator(".badge-pending").first).to_have_text("Anchoring pending")
     phone.screenshot(path=screenshots / "consumer-page-en.png")

@@ -11,15 +11,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import COLD, LiveApp
-
-DESKTOP = {"width": 1280, "height": 900}
+from tests.browser.conftest import COLD, DESKTOP, LiveApp
 
 
 @pytest.fixture
 def desk(browser: Browser, live: LiveApp) -> Iterator[Page]:
     """A regulator's desktop browser, set to Chinese."""
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live.url)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live.url)
     page = context.new_page()
     yield page
     context.close()

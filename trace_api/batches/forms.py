@@ -14,20 +14,37 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from ledger import errors
+from ledger.models import Category
 from trace_api.batches.schemas import BatchCreate
 from trace_api.web.forms import FormRefusal, FormRefused, SignedForm
 from trace_api.web.i18n import Words
-from trace_api.web.lookup import ATTRIBUTE_FIELDS
 
 DATE_FIELDS: Final = frozenset({"production_date", "expiry_date", "harvest_date"})
-# The form's boxes, in the order a clerk fills them; choices are the values the API accepts.
-FORM_FIELDS: Final = ("production_date", "expiry_date", *ATTRIBUTE_FIELDS)
+# Each flow's boxes, in the order its clerk fills them (docs/flows.md): a cold-chain importer never sees a
+# pesticide test, a vaccine maker never a customs declaration. The ledger decides which of them are required
+# (REQUIRED_BY_CATEGORY); the form marks those.
+FLOW_FIELDS: Final = {
+    Category.COLD_CHAIN: (
+        "customs_declaration_no",
+        "origin_country",
+        "quarantine_cert_no",
+        "nucleic_acid_test_no",
+        "nucleic_acid_result",
+        "disinfection_cert_no",
+        "production_date",
+        "expiry_date",
+    ),
+    Category.FARM_PRODUCE: ("farm_origin", "harvest_date", "rapid_test_result", "rapid_test_no", "expiry_date"),
+    Category.VACCINE: ("vaccine_approval_no", "lot_release_cert_no", "manufacturer", "production_date", "expiry_date"),
+}
+# Choices are the values the API accepts.
 CHOICES: Final = {"nucleic_acid_result": ("negative", "positive"), "rapid_test_result": ("pass", "fail")}
 
 
 class BatchForm(SignedForm):
-    """The posted form, every box as text."""
+    """The posted form, every box as text; ``category`` is the flow whose boxes were shown."""
 
+    category: str = ""
     gtin: str = ""
     lot: str = ""
     quantity: str = ""
@@ -49,7 +66,12 @@ class BatchForm(SignedForm):
 
     def values(self) -> dict[str, str]:
         """What the clerk typed, to put back in the boxes when the form comes back refused."""
-        return self.model_dump(exclude={"csrf", "form_key"})
+        return self.model_dump(exclude={"csrf", "form_key", "category"})
+
+
+def flow(text: str | None) -> Category | None:
+    """The flow a form or a link names, or None for anything else."""
+    return Category(text) if text in set(Category) else None
 
 
 def to_batch_create(form: BatchForm, t: Words) -> BatchCreate:

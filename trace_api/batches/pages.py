@@ -1,50 +1,85 @@
-"""The importer's pages: list and open batches, register a new one with a form.
+"""The importer's pages: find and open batches, register a new one with its flow's form.
 
-Routes stay thin, as the JSON API's do: they read the form, call the same services (``newest_batches``,
+Routes stay thin, as the JSON API's do: they read the form, call the same services (``search_batches``,
 ``batch_view``, ``register`` under the form's one-time key) and render. A refusal rolls the unit of work back
 before the page answers, so a refused form writes nothing.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ledger import errors
 from ledger.identifiers import DigitalLink
-from ledger.models import Organisation, Role
+from ledger.models import Category, Organisation, Product, Role
+from ledger.registry import REQUIRED_BY_CATEGORY
 from trace_api.batches import forms, service
 from trace_api.web.auth import PageOrg
 from trace_api.web.deps import SessionDep, StateDep, require_role
 from trace_api.web.errors import status_of
 from trace_api.web.forms import check_signed, submit_once
-from trace_api.web.queries import get_visible_batch, item_codes
+from trace_api.web.queries import code_runs, get_visible_batch, item_codes, products_of
 from trace_api.web.render import Pages
 
 router = APIRouter(include_in_schema=False)
 PAGES: Final = Pages(Path(__file__).parent)
 
-LIST_LIMIT: Final = 200
+PAGE_SIZE: Final = 50
+MAX_SEARCH: Final = 100
 CODES_SHOWN: Final = 50
 
 
 @router.get("/app/batches", response_class=HTMLResponse)
-def batch_list(request: Request, org: PageOrg, session: SessionDep, state: StateDep) -> HTMLResponse:
-    rows = service.newest_batches(session, org, limit=LIST_LIMIT)
+def batch_list(
+    request: Request,
+    org: PageOrg,
+    session: SessionDep,
+    state: StateDep,
+    q: Annotated[str, Query(max_length=MAX_SEARCH)] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> HTMLResponse:
+    """Every batch the organisation may see, a page at a time, newest first; ``q`` narrows by lot, GTIN or name."""
+    text = q.strip()
+    rows, total = service.search_batches(session, org, text, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     batches = [service.batch_view(session, b, state.settings.public_url, for_org_id=org.id) for b in rows]
-    return PAGES.app_page(request, state, org, "batches.html", {"batches": batches})
+    context = {
+        "batches": batches,
+        "q": text,
+        "page": page,
+        "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "total": total,
+        "first": (page - 1) * PAGE_SIZE + 1,
+        "last": (page - 1) * PAGE_SIZE + len(rows),
+    }
+    return PAGES.app_page(request, state, org, "batches.html", context)
 
 
-def _form_context(session: Session, org: Organisation, values: dict[str, str]) -> dict[str, Any]:
+def _chosen_flow(products: list[Product], category: str | None, gtin: str | None) -> Category:
+    """The flow the form shows: the one asked for, else the chosen product's, else the newest product's."""
+    asked = forms.flow(category)
+    if asked is not None:
+        return asked
+    chosen = next((p for p in products if p.gtin == gtin), None) or max(products, key=lambda p: p.id, default=None)
+    return chosen.category if chosen is not None else Category.COLD_CHAIN
+
+
+def _form_context(session: Session, org: Organisation, values: dict[str, str], category: str | None) -> dict[str, Any]:
+    products = products_of(session, org)
+    chosen = _chosen_flow(products, category, values.get("gtin"))
     return {
-        "products": service.products_of(session, org),
+        "flows": list(Category),
+        "flow": chosen,
+        "products": [p for p in products if p.category is chosen],
         "values": values,
-        "fields": forms.FORM_FIELDS,
+        "fields": forms.FLOW_FIELDS[chosen],
+        "required": REQUIRED_BY_CATEGORY[chosen],
         "date_fields": forms.DATE_FIELDS,
         "choices": forms.CHOICES,
         # A fresh key per opened form: a double-submit or a retry after a dropped connection replays the first
@@ -55,8 +90,17 @@ def _form_context(session: Session, org: Organisation, values: dict[str, str]) -
 
 
 @router.get("/app/batches/new", response_class=HTMLResponse)
-def new_batch_form(request: Request, org: PageOrg, session: SessionDep, state: StateDep) -> HTMLResponse:
-    context = _form_context(session, org, forms.BatchForm().values())
+def new_batch_form(
+    request: Request,
+    org: PageOrg,
+    session: SessionDep,
+    state: StateDep,
+    category: str | None = None,
+    gtin: Annotated[str, Query(max_length=14)] = "",
+) -> HTMLResponse:
+    """The registration form of one flow (cold chain, farm produce, vaccine): only that flow's boxes."""
+    values = forms.BatchForm(gtin=gtin).values()
+    context = _form_context(session, org, values, category)
     return PAGES.app_page(request, state, org, "batch_form.html", context)
 
 
@@ -80,7 +124,7 @@ def register(
         )
     except errors.LotlineError as refused:
         session.rollback()
-        context = _form_context(session, org, form.values())
+        context = _form_context(session, org, form.values(), form.category)
         context["message"] = forms.explain_refusal(refused, t)
         return PAGES.app_page(request, state, org, "batch_form.html", context, status_code=status_of(refused))
     return RedirectResponse(f"/app/batches/{batch_id}", status_code=303)
@@ -98,6 +142,9 @@ def batch_detail(batch_id: int, request: Request, org: PageOrg, session: Session
         "issued": service.count_item_codes(session, batch),
         "codes": item_codes(session, batch.id, limit=CODES_SHOWN),
         "codes_shown": CODES_SHOWN,
+        "runs": code_runs(session, batch.id),
+        "can_issue": batch.registrant_org_id == org.id,
+        "issue_key": uuid.uuid4().hex,
         "documents": service.documents_of(session, batch),
         "consumer_path": DigitalLink(gtin=view.gtin, lot=view.lot).path,
     }

@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, date, datetime
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import epcis, errors, terms
@@ -54,6 +54,27 @@ def newest_batches(session: Session, org: Organisation, *, offset: int = 0, limi
     return list(session.scalars(query))
 
 
+def search_batches(
+    session: Session, org: Organisation, text: str, *, offset: int, limit: int
+) -> tuple[list[Batch], int]:
+    """A page of the batches the organisation may see whose lot, GTIN or product name contains ``text`` (any
+    batch when it is empty), newest first, and how many match in all."""
+    condition = visible_batches(org)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        named = select(Product.id).where(
+            or_(
+                Product.gtin.like(pattern, escape="\\"),
+                Product.name.ilike(pattern, escape="\\"),
+                Product.name_en.ilike(pattern, escape="\\"),
+            )
+        )
+        condition = and_(condition, or_(Batch.lot.ilike(pattern, escape="\\"), Batch.product_id.in_(named)))
+    total = session.scalar(select(func.count()).select_from(Batch).where(condition)) or 0
+    query = select(Batch).where(condition).order_by(Batch.id.desc()).offset(offset).limit(limit)
+    return list(session.scalars(query)), total
+
+
 def batch_view(session: Session, batch: Batch, public_url: str, *, for_org_id: int | None = None) -> BatchOut:
     product = session.get(Product, batch.product_id)
     registrant = session.get(Organisation, batch.registrant_org_id)
@@ -87,11 +108,6 @@ def batch_view(session: Session, batch: Batch, public_url: str, *, for_org_id: i
         status=status,
         digital_link=DigitalLink(gtin=product.gtin, lot=batch.lot).uri(public_url),
     )
-
-
-def products_of(session: Session, org: Organisation) -> list[Product]:
-    """The products an organisation owns, by name: the choices of its registration form."""
-    return list(session.scalars(select(Product).where(Product.owner_org_id == org.id).order_by(Product.name)))
 
 
 def documents_of(session: Session, batch: Batch) -> list[Document]:

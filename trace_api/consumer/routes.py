@@ -69,7 +69,6 @@ def consumer_page(request: Request, view: PublicView) -> HTMLResponse:
         "certificates": [(k, v) for k, v in certificates.items() if k not in ORIGIN_FIELDS],
         "warnings": view.status.warnings,
         "item_note": ITEM_NOTES.get(view.status.item_status or ""),
-        "verify_url": view.proof.verify_url,
     }
     return PAGES.render(request, "consumer.html", context)
 

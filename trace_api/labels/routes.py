@@ -29,13 +29,25 @@ def code_label(
     batch_id: int, serial: str, fmt: str, org: CurrentOrg, session: SessionDep, state: StateDep, lang: str = "zh-CN"
 ) -> Response:
     """One code's label: the signed Digital Link as a QR code, with GTIN, lot, serial and expiry printed."""
+    check_format(fmt)
+    batch = get_visible_batch(session, org, batch_id)
+    return label_file(service.code_label(session, batch, serial, state.settings.public_url, lang), fmt)
+
+
+def check_format(fmt: str) -> None:
     if fmt not in ("png", "svg"):
         raise errors.UnsupportedMediaType(f"labels come as .png or .svg, not .{fmt}", format=fmt)
-    batch = get_visible_batch(session, org, batch_id)
-    label = service.code_label(session, batch, serial, state.settings.public_url, lang)
+
+
+def label_file(label: service.Label, fmt: str) -> Response:
     if fmt == "png":
         return Response(label_png(label.uri, label.caption), media_type="image/png")
     return Response(label_svg(label.uri, label.caption), media_type="image/svg+xml")
+
+
+def check_range(offset: int, limit: int) -> None:
+    if not 1 <= limit <= MAX_SHEET_LABELS or offset < 0:
+        raise errors.InvalidInput(f"limit must be 1..{MAX_SHEET_LABELS} and offset ≥ 0", limit=limit, offset=offset)
 
 
 @router.get(
@@ -54,8 +66,7 @@ def label_sheet(
     lang: str = "zh-CN",
 ) -> Response:
     """A4 label sheets (3 × 8 a page) for a batch's codes, in issue order, optionally one code run only."""
-    if not 1 <= limit <= MAX_SHEET_LABELS or offset < 0:
-        raise errors.InvalidInput(f"limit must be 1..{MAX_SHEET_LABELS} and offset ≥ 0", limit=limit, offset=offset)
+    check_range(offset, limit)
     batch = get_visible_batch(session, org, batch_id)
     sheet = service.label_sheet(
         session, batch, state.settings.public_url, run=run, offset=offset, limit=limit, lang=lang

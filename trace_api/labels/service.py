@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import errors
@@ -60,6 +60,14 @@ def label_sheet(
     specs = [LabelSpec(_signed_link(public_url, product, batch, c), batch.expiry_date, product.name) for c in codes]
     pdf = label_sheet_pdf(specs, title=f"{product.name} {product.gtin} / {batch.lot}", locale=locale(lang))
     return Sheet(pdf, f"labels-{product.gtin}-{batch.lot}-{offset + 1}-{offset + len(codes)}.pdf")
+
+
+def code_count(session: Session, batch: Batch, run: int | None) -> int:
+    """How many item codes a batch has (one code run's only, when ``run`` is given): what its sheets print."""
+    query = select(func.count()).select_from(Code).where(Code.batch_id == batch.id, Code.kind == CodeKind.ITEM)
+    if run is not None:
+        query = query.where(Code.issue_run == run)
+    return session.scalar(query) or 0
 
 
 def _product(session: Session, batch: Batch) -> Product:

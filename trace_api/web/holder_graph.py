@@ -12,6 +12,9 @@ script, and a regulator can print or save the page as it is. The layout is the c
 - Shipments that go back to an earlier or the same column (returns upstream) are drawn dashed, below the boxes.
 - A national recall reaches thousands of organisations; the picture keeps the ``limit`` nearest ones (by depth,
   then name) and says how many more there are. The holders table below it lists every one.
+- A long name wraps onto up to three lines of its box (every box of the picture as tall as the tallest), so
+  "浙江省杭州市西湖区文三路农贸市场冷链水产经营部" is read whole; only a name longer than three lines is cut, and
+  its box's tooltip and the table keep it whole.
 """
 
 from __future__ import annotations
@@ -26,18 +29,20 @@ from recall.walk import Trace
 
 MAX_NODES: Final = 150
 BOX_W: Final = 176
-BOX_H: Final = 30
+BOX_H: Final = 30  # a box of one line
+LINE_H: Final = 16  # each further line adds this
+MAX_LINES: Final = 3
 COLUMN: Final = 232  # box width plus the room an arrow needs
-ROW: Final = 42
+ROW: Final = 42  # a row of one-line boxes
 MARGIN: Final = 12
-LABEL_WIDTH: Final = 24  # a box holds about 12 Chinese characters or 24 Latin ones
+LABEL_WIDTH: Final = 24  # a line holds about 12 Chinese characters or 24 Latin ones
 
 
 @dataclass(frozen=True, slots=True)
 class GraphNode:
     org_id: int
     name: str
-    label: str  # the name, shortened to fit its box
+    lines: tuple[str, ...]  # the name, wrapped to fit its box
     status: str  # a CSS modifier: "settled", "acknowledged", "pending", "passed", "here", "holder"
     depth: int
     x: int
@@ -60,6 +65,8 @@ class HolderGraph:
     width: int
     height: int
     total: int  # organisations in the trace; len(nodes) of them are drawn
+    box_w: int = BOX_W
+    box_h: int = BOX_H
 
     @property
     def hidden(self) -> int:
@@ -82,15 +89,17 @@ def holder_graph(
     orgs = {h.org_id for h in trace.holders} | {org for pair in flows for org in pair}
     depth, parent = _depths(trace, flows, orgs)
     ordered = sorted(orgs, key=lambda org: (depth[org], names.get(org, ""), org))[:limit]
+    lines = {org: wrap(names.get(org, str(org))) for org in ordered}
+    extra = (max((len(wrapped) for wrapped in lines.values()), default=1) - 1) * LINE_H
+    box_h, row_h = BOX_H + extra, ROW + extra
     rows = _rows(ordered, depth, parent, names)
-    at = {org: (MARGIN + depth[org] * COLUMN, MARGIN + row * ROW) for org, row in rows.items()}
+    at = {org: (MARGIN + depth[org] * COLUMN, MARGIN + row * row_h) for org, row in rows.items()}
     nodes = tuple(
-        GraphNode(org, names.get(org, str(org)), _shorten(names.get(org, str(org))), statuses.get(org, default),
-                  depth[org], *at[org])
+        GraphNode(org, names.get(org, str(org)), lines[org], statuses.get(org, default), depth[org], *at[org])
         for org in ordered
-    )  # fmt: skip
+    )
     edges = tuple(
-        GraphEdge(source, target, quantity, *_arrow(at[source], at[target]))
+        GraphEdge(source, target, quantity, *_arrow(at[source], at[target], box_h))
         for (source, target), quantity in sorted(flows.items())
         if source in at and target in at
     )
@@ -101,8 +110,9 @@ def holder_graph(
         nodes,
         edges,
         width=2 * MARGIN + (columns - 1) * COLUMN + BOX_W,
-        height=2 * MARGIN + (height_rows - 1) * ROW + BOX_H + ROW // 2,
+        height=2 * MARGIN + (height_rows - 1) * row_h + box_h + ROW // 2,
         total=len(orgs),
+        box_h=box_h,
     )
 
 
@@ -148,24 +158,39 @@ def _rows(
     return rows
 
 
-def _arrow(source: tuple[int, int], target: tuple[int, int]) -> tuple[str, bool]:
+def _arrow(source: tuple[int, int], target: tuple[int, int], box_h: int) -> tuple[str, bool]:
     (x1, y1), (x2, y2) = source, target
     if x2 > x1:  # onward: from the right edge of one box to the left edge of the other
-        start, end = (x1 + BOX_W, y1 + BOX_H // 2), (x2 - 2, y2 + BOX_H // 2)
+        start, end = (x1 + BOX_W, y1 + box_h // 2), (x2 - 2, y2 + box_h // 2)
         bend = (end[0] - start[0]) // 2
         return f"M{start[0]},{start[1]} C{start[0] + bend},{start[1]} {end[0] - bend},{end[1]} {end[0]},{end[1]}", False
     # Back upstream: bottom to bottom, bowing below both boxes.
-    start, end = (x1 + BOX_W // 3, y1 + BOX_H), (x2 + 2 * BOX_W // 3, y2 + BOX_H + 2)
+    start, end = (x1 + BOX_W // 3, y1 + box_h), (x2 + 2 * BOX_W // 3, y2 + box_h + 2)
     low = max(start[1], end[1]) + ROW // 2
     return f"M{start[0]},{start[1]} C{start[0]},{low} {end[0]},{low} {end[0]},{end[1]}", True
 
 
-def _shorten(name: str) -> str:
-    """The name cut to fit a box, counting a CJK character as two Latin ones."""
-    used, kept = 0, list[str]()
-    for char in name:
-        used += 2 if ord(char) > 0x2E80 else 1
-        if used > LABEL_WIDTH:
-            return "".join(kept).rstrip() + "…"
-        kept.append(char)
-    return name
+def _units(char: str) -> int:
+    return 2 if ord(char) > 0x2E80 else 1  # a CJK character is as wide as two Latin ones
+
+
+def wrap(name: str) -> tuple[str, ...]:
+    """The name on lines that fit a box: Chinese breaks anywhere, Latin text at a space where it can; past
+    ``MAX_LINES`` lines the last one ends with "…"."""
+    lines: list[str] = []
+    line, used = "", 0
+    for char in name.strip():
+        if used + _units(char) > LABEL_WIDTH:
+            space = line.rfind(" ")
+            keep, carry = (line[:space], line[space + 1 :]) if space > LABEL_WIDTH // 3 else (line, "")
+            lines.append(keep.rstrip())
+            line, used = carry, sum(map(_units, carry))
+        line += char
+        used += _units(char)
+    lines.append(line)
+    if len(lines) <= MAX_LINES:
+        return tuple(lines)
+    last = lines[MAX_LINES - 1]
+    while sum(map(_units, last)) + 1 > LABEL_WIDTH:
+        last = last[:-1]
+    return (*lines[: MAX_LINES - 1], last.rstrip() + "…")

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
+from ledger import regions
+
 ZH: Final = "zh-CN"
 EN: Final = "en"
 LANGUAGES: Final = (ZH, EN)
@@ -149,11 +151,17 @@ class Words:
         return self._term("country", code.upper())
 
     def region(self, region_code: str | None) -> str:
-        """A 6-digit division code as its province, with the code for the curious: ``浙江省 · 330106``."""
-        if not region_code:
-            return ""
-        province = self.words.get(f"province.{region_code[:2]}")
-        return region_code if province is None else f"{province} · {region_code}"
+        """A 6-digit division code as its names (``浙江省杭州市西湖区``). In English the province is worded and
+        the city and county keep the names on their signs (``杭州市西湖区, Zhejiang``). A code the table of
+        divisions does not know is shown as it is."""
+        found = regions.region(region_code)
+        if found is None:
+            return region_code or ""
+        if self.lang == ZH:
+            return found.name
+        province = self.words.get(f"province.{found.code[:2]}", found.province)
+        local = "".join(found.parts[1:])
+        return f"{local}, {province}" if local else province
 
     def value(self, name: str, value: object) -> str:
         """A declared attribute as a reader wants it: countries named, test results worded."""

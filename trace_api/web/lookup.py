@@ -101,6 +101,10 @@ class PublicStep(Response):
     event_id: str
     time: str
     step: str | None
+    what: str | None = Field(
+        description="the step as a reader names it: the CBV step, commissioning told apart as registration or "
+        "code_issuance"
+    )
     disposition: str | None
     by: StepParty
     region_code: str | None

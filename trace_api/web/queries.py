@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import errors
-from ledger.models import Batch, Code, CodeKind, Holding, Organisation, Role
+from ledger.models import Batch, Code, CodeKind, CodeRun, Holding, Organisation, Product, Role
 
 
 def visible_batches(org: Organisation) -> ColumnElement[bool]:
@@ -34,6 +34,17 @@ def item_codes(session: Session, batch_id: int, *, run: int | None = None, offse
     if run is not None:
         query = query.where(Code.issue_run == run)
     return list(session.scalars(query.order_by(Code.id).offset(offset).limit(limit)))
+
+
+def products_of(session: Session, org: Organisation) -> list[Product]:
+    """The products an organisation owns, by name: its product list and the choices of its batch form."""
+    return list(session.scalars(select(Product).where(Product.owner_org_id == org.id).order_by(Product.name)))
+
+
+def code_runs(session: Session, batch_id: int) -> list[CodeRun]:
+    """A batch's code runs, newest first: what its page lists, with each run's progress and label sheets."""
+    query = select(CodeRun).where(CodeRun.batch_id == batch_id).order_by(CodeRun.id.desc())
+    return list(session.scalars(query))
 
 
 def org_names(session: Session, org_ids: Iterable[int]) -> dict[int, str]:

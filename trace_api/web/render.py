@@ -18,6 +18,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from ledger.event_hash import digest_hex
 from ledger.models import Organisation, Role
 from trace_api.state import AppState
 from trace_api.web import i18n
@@ -59,6 +60,11 @@ def path_segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def proof_url(event_id: str) -> str:
+    """The proof page of an event (``trace_api.verify.pages``), by its digest: a plain URL to read out or share."""
+    return f"/proof/{digest_hex(event_id)}"
+
+
 CSS_URL: Final = f"{STATIC_URL}/lotline.css?v={_asset_version('lotline.css')}"
 
 
@@ -88,6 +94,7 @@ class Pages:
         self.env.filters["short_hash"] = short_hash
         self.env.filters["local_time"] = i18n.local_time
         self.env.filters["path_segment"] = path_segment
+        self.env.filters["proof_url"] = proof_url
         self.env.globals["css_url"] = CSS_URL
         words = [i18n.SHARED_WORDS] + ([folder / "words.toml"] if folder != HERE else [])
         self.catalogue = i18n.catalogue(*words)
@@ -133,7 +140,8 @@ class Pages:
         }
         return self.render(request, template, {**common, **context}, status_code=status_code)
 
-    def not_found(self, request: Request, message_key: str) -> HTMLResponse:
+    def not_found(self, request: Request, message_key: str, *, home: str = "/app/batches") -> HTMLResponse:
+        """A 404 page with a way back: the signed-in pages' batch list, or ``home="/"`` on a public page."""
         t = self.words(request)
-        context = {"heading": t("page.not_found"), "message": t(message_key)}
+        context = {"heading": t("page.not_found"), "message": t(message_key), "home": home}
         return self.render(request, "message.html", context, status_code=404)

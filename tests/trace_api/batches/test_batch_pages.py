@@ -67,10 +67,20 @@ def test_the_batch_page_links_the_label_sheet_and_each_codes_label(
 
     page = api.client.get(f"/app/batches/{batch['id']}?lang=en", headers=HTML).text
 
-    assert f'href="/api/v1/batches/{batch["id"]}/labels.pdf"' in page
+    # The page links its own download routes, which take the session cookie; the JSON API never does (CSRF).
+    sheet = f"/app/batches/{batch['id']}/labels.pdf"
+    assert f'href="{sheet}"' in page
     for serial in serials:
-        assert f'href="/api/v1/batches/{batch["id"]}/codes/{serial}/label.png"' in page
+        assert f'href="/app/batches/{batch["id"]}/codes/{serial}/label.png"' in page
     assert "3 in all" in page
+    pdf = api.client.get(sheet)
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    png = api.client.get(f"/app/batches/{batch['id']}/codes/{serials[0]}/label.png")
+    assert png.status_code == 200
+    assert png.content.startswith(b"\x89PNG")
+    assert api.client.get(f"/api/v1/batches/{batch['id']}/labels.pdf").status_code == 401
 
 
 def test_the_registration_form_registers_a_batch_once_even_when_submitted_twice(
@@ -125,3 +135,36 @@ def test_the_registration_form_refuses_bad_input_in_the_pages_language_and_write
     assert submit(lot="NEW-6", **COLD) == (403, "Only a producer or importer may register batches.")
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Batch)) == 1
+
+
+def test_a_search_finds_only_batches_the_organisation_may_see(api: Api) -> None:
+    _a, a_token = api.org("甲进口商", "producer")
+    _b, b_token = api.org("乙进口商", "producer")
+    register_beef(api, a_token, name="甲的牛肉", lot="SAME-1")
+    register_beef(api, b_token, name="乙的牛肉", lot="SAME-2")
+    sign_in(api, a_token)
+    found = api.client.get("/app/batches", params={"q": "same"}, headers=HTML).text
+    assert "SAME-1" in found
+    assert "SAME-2" not in found
+    assert "第 1–1 个，共 1 个批次" in found
+    assert "乙的牛肉" not in api.client.get("/app/batches", params={"q": "乙"}, headers=HTML).text
+    assert "没有与“_”匹配的批次。" in api.client.get("/app/batches", params={"q": "_"}, headers=HTML).text
+    assert api.client.get("/app/batches", params={"page": 0}).status_code == 422
+
+
+def test_the_registration_form_shows_one_flow_and_marks_what_the_ledger_requires(api: Api) -> None:
+    _importer, token = api.org("进口商", "producer")
+    register_beef(api, token)
+    sign_in(api, token)
+    vaccine = api.client.get("/app/batches/new", params={"category": "vaccine"}, headers=HTML).text
+    assert 'data-flow="vaccine"' in vaccine
+    assert 'name="customs_declaration_no"' not in vaccine
+    assert re.findall(r'name="(\w+)"[^>]*aria-required="true"', vaccine) == [
+        "vaccine_approval_no",
+        "lot_release_cert_no",
+        "manufacturer",
+        "expiry_date",
+    ]
+    assert "贵单位还没有“疫苗”类的产品。" in vaccine
+    default = api.client.get("/app/batches/new", params={"category": "nonsense"}, headers=HTML).text
+    assert 'data-flow="cold_chain"' in default  # the flow of the organisation's product

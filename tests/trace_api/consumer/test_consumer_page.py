@@ -28,12 +28,12 @@ def test_the_consumer_page_speaks_chinese_by_default_and_english_when_asked(api:
     assert zh.headers["content-type"].startswith("text/html")
     for words in ('lang="zh-CN"', "冷冻牛肉", "进口冷链食品", "原产国", "巴西", "报关单号", "310120261000123456"):
         assert words in zh.text
-    assert "赋码/登记" in zh.text
+    assert "批次登记" in zh.text
     assert "浙江冷链进口有限公司" in zh.text
     assert "等待上链" in zh.text  # nothing is anchored in this test: the page must not claim it is
 
     en = api.client.get(batch_path(batch) + "?lang=en", headers=HTML)
-    for words in ('lang="en"', "Frozen beef", "Imported cold-chain food", "Brazil", "Registered and coded"):
+    for words in ('lang="en"', "Frozen beef", "Imported cold-chain food", "Brazil", "Batch registered"):
         assert words in en.text
     assert "冷冻牛肉" not in en.text
     # The switch is remembered: the next scan without ?lang stays in English.
@@ -83,12 +83,15 @@ def test_an_item_page_shows_its_journey_in_words_with_local_time_and_region(
     page = api.client.get(f"{batch_path(batch)}/21/{serial}", headers=HTML).text
 
     steps = re.findall(r'<p class="step-what">([^<]+)', page)
-    assert steps == ["赋码/登记", "赋码/登记", "发货", "收货"]
+    # Registration and the issue of item codes are two steps with two names, not "赋码/登记" twice.
+    assert steps == ["批次登记", "赋码", "发货", "收货"]
     assert shipped_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M") in page
     assert "一级批发市场" in page
     assert "批发/配送" in page
-    assert "浙江省 · 330106" in page
-    assert "冷库 3 号" not in page  # the consumer sees the province, not the warehouse
+    # The region by its names from the table of divisions, not its code; the warehouse itself stays private.
+    assert '<p class="step-where muted">浙江省杭州市西湖区</p>' in page
+    assert "330106" not in page
+    assert "冷库 3 号" not in page
 
 
 def test_a_recalled_batch_shows_the_red_recall_banner_first(api: Api, session_factory: sessionmaker[Session]) -> None:

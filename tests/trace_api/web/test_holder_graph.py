@@ -1,11 +1,11 @@
 """The holder graph's layout, on hand-made traces: columns by hands from the source, rows following the shipper,
-returns upstream marked, the picture capped with the rest counted, long names shortened."""
+returns upstream marked, the picture capped with the rest counted, long names wrapped whole."""
 
 from __future__ import annotations
 
 from ledger.models import MovementKind
 from recall.trace import Edge, HolderPath, HolderPosition, Trace
-from trace_api.web.holder_graph import BOX_W, COLUMN, MARGIN, ROW, holder_graph
+from trace_api.web.holder_graph import BOX_H, BOX_W, COLUMN, LINE_H, MARGIN, MAX_LINES, ROW, holder_graph, wrap
 
 BATCH = 7
 
@@ -61,10 +61,21 @@ def test_a_wide_trace_is_capped_and_says_how_many_are_not_drawn() -> None:
     assert all(e.from_org_id in drawn and e.to_org_id in drawn for e in graph.edges)
 
 
-def test_long_names_are_shortened_to_fit_their_box() -> None:
-    graph = holder_graph(
-        trace([], {1: (1,)}), {1: "浙江省杭州市西湖区文三路农贸市场冷链水产经营部"}, {}, default="holder"
-    )
-    (node,) = graph.nodes
-    assert node.label == "浙江省杭州市西湖区文三路…"
-    assert node.name.startswith(node.label[:-1])
+def test_long_names_wrap_whole_onto_taller_boxes_and_rows() -> None:
+    names = {1: "浙江省杭州市西湖区文三路农贸市场冷链水产经营部", 2: "摊位"}
+    graph = holder_graph(trace([(1, 2, 5)], {1: (1,), 2: (1, 2)}), names, {}, default="holder")
+    long, short = graph.nodes
+    assert long.lines == ("浙江省杭州市西湖区文三路", "农贸市场冷链水产经营部")
+    assert "".join(long.lines) == long.name  # nothing cut
+    assert short.lines == ("摊位",)
+    assert graph.box_h == BOX_H + LINE_H  # every box as tall as the tallest
+    (edge,) = graph.edges
+    assert edge.path.startswith(f"M{MARGIN + BOX_W},{MARGIN + graph.box_h // 2} ")
+
+
+def test_latin_names_wrap_at_spaces_and_only_a_name_past_three_lines_is_cut() -> None:
+    assert wrap("Hangzhou Wensan Road Farmers Market") == ("Hangzhou Wensan Road", "Farmers Market")
+    cut = wrap("浙江省杭州市西湖区文三路农贸市场冷链水产经营部" * 2)
+    assert len(cut) == MAX_LINES
+    assert cut[-1].endswith("…")
+    assert "".join(cut)[:-1] == ("浙江省杭州市西湖区文三路农贸市场冷链水产经营部" * 2)[: len("".join(cut)) - 1]

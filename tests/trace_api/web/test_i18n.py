@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import trace_api
-from trace_api.web.i18n import LANGUAGES, catalogue, from_accept_language, read_words
+from trace_api.web.i18n import LANGUAGES, SHARED_WORDS, Words, catalogue, from_accept_language, read_words
 
 WORDS_FILES = sorted(Path(trace_api.__file__).parent.glob("*/words.toml"))
 
@@ -28,6 +28,10 @@ def test_the_shared_words_and_every_feature_that_prints_words_have_a_words_file(
         "investigations",
         "labels",
         "coldchain",
+        "home",
+        "products",
+        "codes",
+        "verify",
     }
 
 
@@ -56,3 +60,14 @@ def test_an_entry_without_both_languages_or_defined_twice_is_refused(tmp_path: P
     again.write_text('[banner]\nrecalled = { zh-CN = "召回", en = "Recalled" }\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"banner\.recalled is already defined"):
         catalogue(again, again)
+
+
+def test_a_region_is_worded_by_its_names_in_chinese_and_with_its_province_in_english() -> None:
+    words = catalogue(SHARED_WORDS)
+    zh, en = Words("zh-CN", words["zh-CN"]), Words("en", words["en"])
+    assert zh.region("330106") == "浙江省杭州市西湖区"
+    assert en.region("330106") == "杭州市西湖区, Zhejiang"
+    assert en.region("110101") == "东城区, Beijing"
+    assert en.region("330000") == "Zhejiang"
+    assert zh.region("980106") == en.region("980106") == "980106"  # unknown: shown as it is
+    assert zh.region(None) == ""
