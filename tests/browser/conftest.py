@@ -209,6 +209,12 @@ def live(
         thread.join(timeout=30)
 
 
+# Playwright's 5 s default for an expectation is a guess about the machine, not about the page: a page that is
+# right but slow (two test workers, PostgreSQL and a chain node on two cores) must not fail. Each expectation still
+# polls, so a correct page passes as soon as it is right; a wrong one fails after this.
+expect.set_options(timeout=30_000)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
