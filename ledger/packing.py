@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import epcis_events, terms
@@ -15,22 +15,13 @@ from ledger.bookkeeping import enter_transformation
 from ledger.errors import AlreadyExists, InvalidTransition, UnknownCode, UnknownProduct
 from ledger.event_hash import hash_digest
 from ledger.goods import Goods, ResolvedGoods, code_label, item_state, resolve
-from ledger.identifiers import DigitalLink, make_sscc, normalize_gtin, normalize_sscc, validate_lot
+from ledger.identifiers import DigitalLink, normalize_gtin, normalize_sscc, validate_lot
 from ledger.merkle import batch_key
 from ledger.models import Batch, Code, CodeKind, CodeStatus, Event, Product
 from ledger.policy import TradeAction, require_trade_role
 from ledger.recorder import ZERO_HEAD, Signer
 from ledger.rules import require_holder, require_quantity
 from ledger.trade import ScanContext, check_outgoing, epcs_of, quantities_of, read_point, record_scan_event
-
-
-def next_sscc(session: Session, company_prefix: str) -> str:
-    taken = session.scalar(select(func.count()).select_from(Code).where(Code.kind == CodeKind.SSCC)) or 0
-    sscc = make_sscc(company_prefix, taken + 1)
-    while session.scalar(select(Code.id).where(Code.sscc == sscc)) is not None:
-        taken += 1
-        sscc = make_sscc(company_prefix, taken + 1)
-    return sscc
 
 
 def pack(
