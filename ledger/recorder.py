@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ledger.epc_index import named_epcs
 from ledger.errors import AlreadyExists
 from ledger.event_hash import event_hash, hash_digest
 from ledger.keys import KeyVault
 from ledger.merkle import chain_head
-from ledger.models import Batch, Event, EventBatch, Organisation, OutboxEntry
+from ledger.models import Batch, Event, EventBatch, EventEpc, Organisation, OutboxEntry
 from ledger.signing import SigningDomain, sign_event
 
 ZERO_HEAD = "0x" + "00" * 32
@@ -102,6 +103,8 @@ def record_event(
     )
     session.add(event)
     session.flush()
+    if epcs := named_epcs(stored):
+        session.execute(insert(EventEpc), [{"epc": epc, "event_seq": event.seq, "role": role} for epc, role in epcs])
 
     for batch in sorted({b.id: b for b in batches}.values(), key=lambda b: b.id):
         head = chain_head(bytes.fromhex(batch.chain_head[2:]), digest)
