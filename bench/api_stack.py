@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -106,6 +107,8 @@ class Stack:
     database_url: str
     token: str
     groups: dict[str, int]
+    env: dict[str, str]
+    """The environment ``lotline up`` ran with: what another API process of the same network needs."""
 
 
 @contextlib.contextmanager
@@ -131,7 +134,7 @@ def running_stack(data_dir: Path, database_url: str, broker_url: str | None) -> 
     try:
         token = _wait_for_token(log_path, up)
         groups = {"api": up.pid} | {n: int((data_dir / f"{n}.pid").read_text()) for n in ("worker", "chain-node")}
-        yield Stack(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{chain_port}", database_url, token, groups)
+        yield Stack(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{chain_port}", database_url, token, groups, env)
     except BaseException:
         for name in ("up.log", "worker.log"):
             tail = (data_dir / name).read_text(errors="replace").splitlines()[-20:]
@@ -146,6 +149,41 @@ def running_stack(data_dir: Path, database_url: str, broker_url: str | None) -> 
         for name in ("worker", "chain-node"):
             with contextlib.suppress(FileNotFoundError, ProcessLookupError):
                 os.killpg(int((data_dir / f"{name}.pid").read_text()), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def uvicorn_server(app: list[str], env: dict[str, str], workers: int, log_path: Path) -> Iterator[tuple[str, int]]:
+    """``uvicorn <app> --workers N``, the production command, in a process group of its own: its URL and group.
+
+    ``app`` is uvicorn's arguments naming the app (``["--factory", "trace_api.app:create_app"]``)."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "uvicorn"), *app, "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_port(port, server, log_path)
+        yield url, server.pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"uvicorn exited:\n{log.read_text(errors='replace')}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            time.sleep(0.5)  # the other workers of a --workers N server bind a moment later
+            return
+        time.sleep(0.3)
+    raise SystemExit(f"uvicorn did not come up:\n{log.read_text(errors='replace')}")
 
 
 def _wait_for_token(log: Path, process: subprocess.Popen[bytes]) -> str:

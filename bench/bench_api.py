@@ -44,7 +44,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from anchoring_lag import LagSampler
-from api_stack import CpuMeter, Stack, running_stack, scratch_postgres
+from api_stack import CpuMeter, Stack, running_stack, scratch_postgres, uvicorn_server
+from bare_app import prepare
 from http_load import LoadResult, Request, run_load
 
 from ledger.identifiers import make_uscc
@@ -216,7 +217,7 @@ def server_errors(log: Path) -> Counter[str]:
 
 def print_table(rows: Sequence[Phase]) -> None:
     heads = ("phase", "requests", "scans", "s", "req/s", "scans/s", "p50 ms", "p95 ms", "p99 ms", "API CPU ms")
-    widths = (17, 9, 8, 7, 8, 9, 8, 8, 8, 11)
+    widths = (19, 9, 8, 7, 8, 9, 8, 8, 8, 11)
     print("".join(f"{h:<{w}}" if i == 0 else f"{h:>{w}}" for i, (h, w) in enumerate(zip(heads, widths, strict=True))))
     for row in rows:
         r, units = row.result, row.scans or row.result.requests
@@ -228,7 +229,7 @@ def print_table(rows: Sequence[Phase]) -> None:
         )
         print(f"{line}  {'failures ' + str(r.failures) if r.failures else ''}")
         if r.sample_error:
-            print(f"{'':<17}first failure: {r.sample_error}")
+            print(f"{'':<19}first failure: {r.sample_error}")
     print("API CPU ms: CPU time of the API process per scan (per request for lookups), whatever else runs")
 
 
@@ -242,6 +243,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (keep-alive connections)")
     parser.add_argument("--batches", type=int, default=64, help="batches the scans spread over")
     parser.add_argument("--retailers", type=int, default=4)
+    parser.add_argument("--api-workers", type=int, default=1, help="API processes (uvicorn --workers N)")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
     parser.add_argument("--database-url", help="a PostgreSQL server (scratch database); default SQLite")
     parser.add_argument("--broker-url", help="e.g. redis://127.0.0.1:6379/0; default the embedded broker")
@@ -263,7 +265,9 @@ class Outcome:
 
 
 def run(args: argparse.Namespace) -> Outcome:
-    """Start the stack, seed it, then the scan phases with their anchoring lag, then the lookups."""
+    """Start the stack and seed it; then, on ``--api-workers`` API processes (uvicorn, the production command), the
+    scan phases with their anchoring lag and the lookups; then the same single scans and lookups on the bare
+    baseline served the same way."""
     with contextlib.ExitStack() as stack_of:
         data_dir = Path(stack_of.enter_context(tempfile.TemporaryDirectory(prefix="lotline-bench-api-")))
         url = f"sqlite:///{data_dir / 'ledger.sqlite'}"
@@ -279,6 +283,11 @@ def run(args: argparse.Namespace) -> Outcome:
         seed_drain = sampler.drain(timeout=180)
         print(f"seeded and anchored in {time.monotonic() - started:.1f}s", flush=True)
 
+        # The measured API: N uvicorn worker processes of the same network; `lotline up`'s own API stays idle.
+        api_url, api_group = stack_of.enter_context(
+            uvicorn_server(["--factory", "trace_api.app:create_app"], stack.env, args.api_workers, data_dir / "api.log")
+        )
+        api = replace(stack, url=api_url, groups={**stack.groups, "api": api_group})
         rng, rows = random.Random(7), []
         plan = [("single scans", args.scans, 1), ("scan lists", args.list_requests, args.list_size)]
         load_start = time.time()
@@ -287,7 +296,7 @@ def run(args: argparse.Namespace) -> Outcome:
             # Warm-up: every connection opened and every code path run once before the clock starts.
             warm = scan_requests(world, max(2, args.concurrency // per_request), per_request, rng)
             requests = scan_requests(world, count, per_request, rng, sort=not args.unsorted_lists)
-            rows.append(measure(name, stack, warm, requests, per_request, args))
+            rows.append(measure(name, api, warm, requests, per_request, args))
             print(f"{name}: {rows[-1].scans / rows[-1].result.seconds:,.0f} scans/s", flush=True)
         sampler.halt.set()
         sampler.join()
@@ -295,25 +304,71 @@ def run(args: argparse.Namespace) -> Outcome:
         drain = sampler.drain(timeout=300)
         blocks, lag_seconds = sampler.per_event(load_start)
 
-        paths = world.lookup_paths
-        lookups: list[Request] = [("GET", paths[i % len(paths)], {}, None) for i in range(args.lookups)]
-        rows.append(measure("consumer lookups", stack, lookups[: args.concurrency * 4], lookups, 0, args))
-        crashes = server_errors(data_dir / "up.log")
+        rows += lookup_phases(api, world.lookup_paths, args, html=True)
+        rows += bare_phases(stack, data_dir, world, rng, args)
+        crashes = server_errors(data_dir / "up.log") + server_errors(data_dir / "api.log")
     return Outcome(rows, crashes, peak_lag, blocks, lag_seconds, drain, seed_drain)
+
+
+def lookup_phases(stack: Stack, paths: list[str], args: argparse.Namespace, *, html: bool) -> list[Phase]:
+    """Consumer lookups as JSON (an API client), then, with ``html``, as the page a phone's browser gets."""
+    json_lookups: list[Request] = [("GET", paths[i % len(paths)], {}, None) for i in range(args.lookups)]
+    warm = json_lookups[: args.concurrency * 4]
+    rows = [measure(f"{'bare ' if not html else ''}lookups json", stack, warm, json_lookups, 0, args)]
+    if html:
+        pages: list[Request] = [(m, p, {"Accept": "text/html"}, b) for m, p, _, b in json_lookups]
+        rows.append(measure("lookups html", stack, pages[: args.concurrency * 4], pages, 0, args))
+    return rows
+
+
+def bare_phases(stack: Stack, data_dir: Path, world: Seed, rng: random.Random, args: argparse.Namespace) -> list[Phase]:
+    """The bare baseline (``bare_app.py``) on the same database, served the same way, under the same load."""
+    prepare(stack.database_url, world.lookup_paths)
+    env = {**stack.env, "BARE_DATABASE_URL": stack.database_url}
+    app = ["--app-dir", str(Path(__file__).parent), "--factory", "bare_app:create_app"]
+    with uvicorn_server(app, env, args.api_workers, data_dir / "bare.log") as (url, group):
+        bare = replace(stack, url=url, groups={**stack.groups, "api": group})
+        warm = scan_requests(world, args.concurrency, 1, rng)
+        rows = [measure("bare single scans", bare, warm, scan_requests(world, args.scans, 1, rng), 1, args)]
+        rows += lookup_phases(bare, world.lookup_paths, args, html=False)
+    return rows
+
+
+def print_ratios(rows: Sequence[Phase]) -> None:
+    """lotline beside the bare baseline of the same run: requests per second and the API's CPU per request."""
+    by_name = {row.name: row for row in rows}
+    pairs = [
+        ("single scans", "bare single scans"),
+        ("lookups json", "bare lookups json"),
+        ("lookups html", "lookups json"),
+    ]
+    print("\nside by side (same run, same load generator, same uvicorn):")
+    for name, baseline in pairs:
+        if name not in by_name or baseline not in by_name:
+            continue
+        ours, base = by_name[name], by_name[baseline]
+        rate = ours.result.requests / ours.result.seconds
+        base_rate = base.result.requests / base.result.seconds
+        cpu = ours.api_cpu / ours.result.requests * 1000
+        base_cpu = base.api_cpu / base.result.requests * 1000
+        print(f"  {name} {rate:,.0f} req/s vs {baseline} {base_rate:,.0f} req/s: ratio {rate / base_rate:.2f};"
+              f" API CPU {cpu:.2f} vs {base_cpu:.2f} ms per request")  # fmt: skip
 
 
 def print_outcome(args: argparse.Namespace, outcome: Outcome, load: tuple[float, float, float]) -> None:
     print(
         f"\nlotline HTTP API on {'PostgreSQL' if args.database_url else 'SQLite'}, broker "
         f"{args.broker_url or 'embedded'}, client {args.client}, {args.concurrency} in flight, "
-        f"{os.cpu_count()} cores, load average at start {load[0]:.1f}"
+        f"{args.api_workers} API process(es), {os.cpu_count()} cores, load average at start {load[0]:.1f}, "
+        f"at the end {os.getloadavg()[0]:.1f}"
     )
     print_table(outcome.rows)
     for error, count in outcome.crashes.most_common(5):
         print(f"  API log: {count} × {error}")
     print("\ncores used per phase (2.0 = the whole machine):")
     for row in outcome.rows:
-        print(f"  {row.name:<17}{row.cores}")
+        print(f"  {row.name:<19}{row.cores}")
+    print_ratios(outcome.rows)
     drain_seconds, drain_blocks, left = outcome.drain
     print("\nanchoring lag (scan phases):")
     print(f"  events not yet anchored, peak sampled during load: {outcome.peak_lag:,}")

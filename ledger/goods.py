@@ -104,7 +104,15 @@ def lock_batches(session: Session, batch_ids: Iterable[int]) -> dict[int, Batch]
     ordered = sorted(set(batch_ids))
     if not ordered:
         return {}
-    rows = session.scalars(select(Batch).where(Batch.id.in_(ordered)).order_by(Batch.id).with_for_update())
+    # populate_existing: a batch read earlier in this transaction (a code's lot check) may have changed before
+    # the lock was granted; its chain head and event count must be the locked row's, not the identity map's.
+    rows = session.scalars(
+        select(Batch)
+        .where(Batch.id.in_(ordered))
+        .order_by(Batch.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return {batch.id: batch for batch in rows}
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger import terms
@@ -24,6 +24,7 @@ from ledger.models import (
     Code,
     Event,
     EventBatch,
+    EventEpc,
     Location,
     Movement,
     MovementKind,
@@ -104,7 +105,11 @@ def batch_journey(session: Session, batch_id: int) -> list[Step]:
 
 
 def item_journey(session: Session, code: Code) -> list[Step]:
-    """The item's own events (by its EPC, or its containers'), plus its batch's facts."""
+    """The item's own events (by its EPC, or its containers'), plus its batch's facts.
+
+    Found through ``event_epcs`` (``ledger.epc_index``), never by decoding documents: an event naming the item
+    (in its EPC list, as a child, as an input) is the item's; an aggregation with the item among its children makes
+    its parent a container of the item, whose events from then on are the item's too."""
     if code.batch_id is None:
         return []
     batch = session.get(Batch, code.batch_id)
@@ -112,28 +117,45 @@ def item_journey(session: Session, code: Code) -> list[Step]:
     product = session.get(Product, batch.product_id)
     assert product is not None
     assert code.serial is not None
-    own_epcs = {terms.item_epc(product.gtin, code.serial)}
-    rows = session.execute(
-        select(Event.seq, Event.document, Event.biz_step)
-        .join(EventBatch, EventBatch.event_seq == Event.seq)
-        .where(EventBatch.batch_id == batch.id)
-        .order_by(Event.seq)
-    ).all()
-    containers: set[str] = set()
-    chosen: list[int] = []
-    facts: list[int] = []
-    for seq, document, biz_step in rows:
-        children = set(document.get("childEPCs", []))
-        if own_epcs & children and document.get("parentID"):
-            containers.add(document["parentID"])
-        named = set(document.get("epcList", [])) | children | set(document.get("inputEPCList", []))
-        if named & (own_epcs | containers):
-            chosen.append(seq)
-        elif _short(biz_step) in BATCH_FACTS and not document.get("epcList"):
-            facts.append(seq)
+    chosen = _events_naming(session, batch.id, terms.item_epc(product.gtin, code.serial), since=0)
     if not chosen:
         return batch_journey(session, batch.id)
-    return _steps(session, sorted(set(chosen) | set(facts)), batch.id)
+    packed_into = session.execute(
+        select(EventEpc.epc, func.min(EventEpc.event_seq))
+        .where(EventEpc.event_seq.in_([seq for seq, role in chosen.items() if role == "child"]))
+        .where(EventEpc.role == "parent")
+        .group_by(EventEpc.epc)
+    ).all()
+    for container, since in packed_into:
+        chosen |= _events_naming(session, batch.id, container, since=since)
+    return _steps(session, sorted(set(chosen) | set(_batch_facts(session, batch.id))), batch.id)
+
+
+_NAMING_ROLES: Final = ("list", "child", "input")
+_FACT_STEPS: Final = [form for step in BATCH_FACTS for form in (step, f"https://ref.gs1.org/cbv/BizStep-{step}")]
+
+
+def _events_naming(session: Session, batch_id: int, epc: str, *, since: int) -> dict[int, str]:
+    """The batch's events from ``since`` on that name ``epc`` (not as a parent), with the role it has there."""
+    rows = session.execute(
+        select(EventEpc.event_seq, EventEpc.role)
+        .join(EventBatch, (EventBatch.event_seq == EventEpc.event_seq) & (EventBatch.batch_id == batch_id))
+        .where(EventEpc.epc == epc, EventEpc.role.in_(_NAMING_ROLES), EventEpc.event_seq >= since)
+    ).all()
+    # An EPC both listed and a child in one event counts as a child: that event packs it into a container.
+    return dict(sorted(rows, key=lambda row: row[1] == "child"))
+
+
+def _batch_facts(session: Session, batch_id: int) -> list[int]:
+    """The batch's commissioning and inspections that name no EPC list: facts about every item of the batch."""
+    lists = select(EventEpc.event_seq).where(EventEpc.event_seq == Event.seq, EventEpc.role == "list")
+    return list(
+        session.scalars(
+            select(Event.seq)
+            .join(EventBatch, EventBatch.event_seq == Event.seq)
+            .where(EventBatch.batch_id == batch_id, Event.biz_step.in_(_FACT_STEPS), ~lists.exists())
+        )
+    )
 
 
 def event_step(session: Session, event_seq: int) -> Step | None:

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from ledger.epc_index import named_epcs
 from ledger.errors import AlreadyExists
 from ledger.event_hash import event_hash, hash_digest
 from ledger.keys import KeyVault
 from ledger.merkle import chain_head
-from ledger.models import Batch, Event, EventBatch, Organisation, OutboxEntry
+from ledger.models import Batch, Event, EventBatch, EventEpc, Organisation, OutboxEntry
 from ledger.signing import SigningDomain, sign_event
 
 ZERO_HEAD = "0x" + "00" * 32
@@ -36,6 +38,24 @@ class Signer:
 
     def private_key(self, org: Organisation) -> bytes:
         return self.vault.decrypt(org.encrypted_key, org_ref=org.uscc)
+
+
+def next_nonce(session: Session, org: Organisation) -> int:
+    """The organisation's next signature nonce, allocated by one atomic ``UPDATE … RETURNING``.
+
+    Two requests of one organisation may run at once on PostgreSQL (nothing else locks the organisation's row):
+    incrementing the ORM attribute read earlier would give both the same nonce. The row is locked by the update
+    until commit, so concurrent events of one organisation get consecutive nonces (docs/events.md).
+    """
+    nonce = session.execute(
+        update(Organisation)
+        .where(Organisation.id == org.id)
+        .values(signature_nonce=Organisation.signature_nonce + 1)
+        .returning(Organisation.signature_nonce)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(org, "signature_nonce", nonce)
+    return nonce
 
 
 def record_event(
@@ -58,11 +78,10 @@ def record_event(
         raise AlreadyExists(f"an identical event is already recorded: {event_id}", event_id=event_id)
     digest = hash_digest(event_id)
 
-    org.signature_nonce += 1
     signature = sign_event(
         signer.private_key(org),
         digest,
-        nonce=org.signature_nonce,
+        nonce=next_nonce(session, org),
         deadline=int(time.time()) + signer.ttl_seconds,
         domain=signer.domain,
     )
@@ -84,6 +103,8 @@ def record_event(
     )
     session.add(event)
     session.flush()
+    if epcs := named_epcs(stored):
+        session.execute(insert(EventEpc), [{"epc": epc, "event_seq": event.seq, "role": role} for epc, role in epcs])
 
     for batch in sorted({b.id: b for b in batches}.values(), key=lambda b: b.id):
         head = chain_head(bytes.fromhex(batch.chain_head[2:]), digest)

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from ledger import epcis_events, terms
 from ledger.code_signing import CodeSigner
+from ledger.epc_index import named_epcs
 from ledger.event_hash import event_hash, hash_digest
 from ledger.identifiers import DigitalLink
 from ledger.policy import TradeAction
@@ -67,6 +68,8 @@ class Signed:
     biz_step: str | None
     disposition: str | None
     code_signatures: tuple[str, ...] = ()
+    epcs: tuple[tuple[str, str], ...] = ()
+    """(EPC, role) of every EPC the event names: its ``event_epcs`` rows (``ledger.epc_index``)."""
 
 
 def moment(t_ms: int) -> datetime:
@@ -245,6 +248,7 @@ def sign_specs(specs: Sequence[Spec]) -> list[Signed]:
                 biz_step=document.get("bizStep"),
                 disposition=document.get("disposition"),
                 code_signatures=code_signatures,
+                epcs=tuple(named_epcs(stored)),
             )
         )
     return out

@@ -180,7 +180,7 @@ class _Run:
 
     def write_chunk(self, chunk: Chunk, signed: list[Signed]) -> None:
         out, stamp, ledger = self.out, self.out.stamp, self.sim.ledger
-        events, links, outbox = [], [], []
+        events, links, outbox, epcs = [], [], [], []
         for i, result in enumerate(signed):
             seq = chunk.first_seq + i
             _kind, _org, nonce, t_ms, _args = chunk.specs[i]
@@ -190,6 +190,7 @@ class _Run:
                            result.disposition, when, org.id, org.location_id, result.document, org.address, nonce,
                            t_ms // 1000 + self.ttl, result.signature, when))  # fmt: skip
             outbox.append((seq, seq, when))
+            epcs += [(epc, seq, role) for epc, role in result.epcs]
             for batch_id in chunk.touched[i]:
                 head, count = self.heads.get(batch_id, (bytes(32), 0))
                 head, count = keccak256(head + result.digest), count + 1
@@ -208,6 +209,7 @@ class _Run:
             out.core(self.conn, Batch.__table__, batches)  # type: ignore[arg-type]
             out.rows(self.conn, w.EVENTS, events)
             out.rows(self.conn, w.EVENT_BATCHES, links)
+            out.rows(self.conn, w.EVENT_EPCS, epcs)
             out.rows(self.conn, w.OUTBOX, outbox)
             out.rows(self.conn, w.SHIPMENTS, chunk.shipments)
             out.rows(self.conn, w.SHIPMENT_LINES, chunk.shipment_lines)

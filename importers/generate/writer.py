@@ -24,6 +24,7 @@ EVENTS: Final = ("events", ("seq", "event_id", "event_type", "action", "biz_step
                             "org_id", "location_id", "document", "signer", "nonce", "deadline", "signature",
                             "recorded_at"))  # fmt: skip
 EVENT_BATCHES: Final = ("event_batches", ("batch_id", "position", "event_seq", "head"))
+EVENT_EPCS: Final = ("event_epcs", ("epc", "event_seq", "role"))
 OUTBOX: Final = ("outbox", ("id", "event_seq", "created_at"))
 SHIPMENTS: Final = ("shipments", ("id", "event_seq", "from_org_id", "to_org_id", "status", "created_at"))
 SHIPMENT_LINES: Final = ("shipment_lines", ("shipment_id", "batch_id", "quantity", "received_quantity"))

@@ -15,7 +15,7 @@ from ledger.models.base import (
     utcnow,
 )
 from ledger.models.control import Anchor, ChainJob, Hold, IdempotencyRecord, OutboxEntry, Recall, RecallTarget
-from ledger.models.events import Event, EventBatch, Holding, Movement, Shipment, ShipmentLine, Transformation
+from ledger.models.events import Event, EventBatch, EventEpc, Holding, Movement, Shipment, ShipmentLine, Transformation
 from ledger.models.goods import Batch, Code, CodeRun, Document, Product
 from ledger.models.parties import ApiToken, Location, Organisation
 
@@ -35,6 +35,7 @@ __all__ = [
     "Document",
     "Event",
     "EventBatch",
+    "EventEpc",
     "Hold",
     "HoldKind",
     "Holding",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models.base import (
@@ -60,6 +60,17 @@ class EventBatch(Base):
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     event_seq: Mapped[int] = mapped_column(BigId, ForeignKey("events.seq"), index=True)
     head: Mapped[Hex32]
+
+
+class EventEpc(Base):
+    """An EPC an event names and its role there (``ledger.epc_index``): how an item's events are found by its EPC."""
+
+    __tablename__ = "event_epcs"
+    __table_args__ = (Index("ix_event_epcs_event_role", "event_seq", "role"),)
+
+    epc: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_seq: Mapped[int] = mapped_column(BigId, ForeignKey("events.seq"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8), primary_key=True)
 
 
 class Shipment(Base):
