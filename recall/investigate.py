@@ -12,7 +12,9 @@ definition, precisely:
 - For a location, the test is made on the organisation that owns it (the ledger keeps stock per organisation,
   not per site), restricted to batches with a movement recorded at that location before ``until``.
 
-The answer is those batches, their sources (back trace) and everyone else who holds or held them (forward trace).
+The answer is those batches, their sources (the back trace of only the chain that brought them to the place: whoever
+held the goods on the way there, and the inputs that made them) and everyone else who holds or held them (forward
+trace).
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ def investigate(
         since=since,
         until=until,
         present=present,
-        sources=back(session, batch_ids=batch_ids),
+        sources=back(session, batch_ids=batch_ids, reaching=owner),
         spread=forward(session, batch_ids=batch_ids),
     )
 

@@ -20,7 +20,9 @@ Definitions (the property tests hold the engine to exactly these):
   a transformation that consumed them, traced forward as whole batches.
 - **Back** from batches: all holders of the batches, then for each transformation that produced a batch, its
   input batches restricted to the organisations on a path from the input's registrant to the transforming
-  organisation, recursively. From codes: the holders of the codes, then the inputs as for batches.
+  organisation, recursively. From codes: the holders of the codes, then the inputs as for batches. Back from
+  batches *reaching* an organisation (an investigation's sources): the batches restricted, like inputs, to the
+  organisations on a path from their registrant to that organisation, then the inputs as above.
 - Edges are movements of kinds commission, ship, receive, transform_in and transform_out (sales, administrations
   and destructions end a holder's goods and are counted in its quantities, not drawn as edges). Back traces of
   input batches keep only the ship/receive edges between their upstream organisations and the transform_in edges
@@ -120,16 +122,25 @@ def forward(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterab
 
 
 @without_gc_pauses
-def back(session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterable[int] = ()) -> Trace:
-    """Every source of the batches or codes: who held them before, and the inputs that made them, at any depth."""
+def back(
+    session: Session, *, batch_ids: Iterable[int] = (), code_ids: Iterable[int] = (), reaching: int | None = None
+) -> Trace:
+    """Every source of the batches or codes: who held them before, and the inputs that made them, at any depth.
+
+    ``reaching`` (an organisation) keeps of the named batches only the chain that reached it, as for input batches:
+    the sources of one place, not every holder of the batch (a restaurant is no source of a supermarket it never
+    supplied)."""
     named = set(_registrants(session, batch_ids))
     codes = _code_scopes(session, code_ids)
     roots = named | codes.batches
-    scopes: dict[BatchId, _Scope] = {b: _Scope(whole=True) for b in roots}
+    scopes: dict[BatchId, _Scope] = {b: _Scope(whole=reaching is None) for b in roots}
     for batch_id, scope in codes.scopes.items():
         scopes.setdefault(batch_id, scope)
     links: list[_Link] = []
     sinks: dict[BatchId, set[OrgId]] = defaultdict(set)  # input batch → who transformed it into the trace
+    if reaching is not None:
+        for batch_id in roots:
+            sinks[batch_id].add(OrgId(reaching))
     link_seqs: dict[BatchId, set[int]] = defaultdict(set)
     frontier = set(scopes)
     while frontier:

@@ -1,5 +1,6 @@
 """The regulator's pages in Chromium: a recall opened through the form and followed to its close (holder graph,
-progress bars, a holder's report from a phone), and a one-click investigation at a market."""
+progress bars, a holder's report from a phone), and a one-click investigation at a market, where a batch already under
+recall is shown with its recall instead of a second "发起召回"."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import COLD, DESKTOP, LiveApp
+from tests.browser.conftest import COLD, DESKTOP, LiveApp, View
 
 
 @pytest.fixture
@@ -122,3 +123,22 @@ def test_one_click_investigation_at_a_market_stall(desk: Page, live: LiveApp, sc
 
     present.get_by_role("link", name="发起召回").click()
     expect(desk.get_by_label("批次或追溯码（每行一个）")).to_have_value(f"{net['gtin']} NB2026X")
+
+
+def test_an_investigation_marks_a_batch_already_under_recall(view: View, live: LiveApp) -> None:
+    net = trade(live)
+    reason = {"recall_class": 1, "reason": "摊位环境样本核酸阳性"}
+    recall = live.post(
+        "/api/v1/recalls", live.regulator_token, {"batches": [{"gtin": net["gtin"], "lot": "NB2026X"}], **reason}
+    )
+    view.sign_in(live.regulator_token, "/app/investigations")
+    view.page.get_by_label(view.words("地点", "Place")).fill(net["stall"]["uscc"])
+    view.page.get_by_role("button", name=view.words("排查", "Investigate")).click()
+
+    row = view.page.locator("table.present tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator("[data-field=under-recall]")).to_contain_text(view.words("已在召回中", "Under recall"))
+    expect(row.get_by_role("link", name=view.words("发起召回", "Recall"), exact=True)).to_have_count(0)
+    row.get_by_role("link", name=recall["number"]).click()
+    expect(view.page).to_have_url(re.compile(rf"/app/recalls/{recall['id']}$"))
+    expect(view.page.locator("h1")).to_have_text(recall["number"])

@@ -208,11 +208,15 @@ def forward(model: Model, batches: set[int], items: set[str]) -> Expected:
     return _expected(model, whole | scoped, kept, edges, starts)
 
 
-def back(model: Model, batches: set[int], items: set[str]) -> Expected:
-    whole = set(batches)
+def back(model: Model, batches: set[int], items: set[str], reaching: int | None = None) -> Expected:
+    """``reaching``: the batches' sources for that organisation only (an investigation's), found as for inputs."""
+    whole = set(batches) if reaching is None else set()
     holders, seqs = _code_scopes(model, items)
-    traced = whole | set(holders)
+    traced = set(batches) | set(holders)
     sinks: dict[int, set[int]] = defaultdict(set)
+    if reaching is not None:
+        for batch in batches:
+            sinks[batch].add(reaching)
     link_seqs: dict[int, set[int]] = defaultdict(set)
     changed = True
     while changed:

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from ledger import trade
 from ledger.errors import InvalidInput, NotFound
 from ledger.goods import BatchLine, Goods
-from ledger.models import Location, Organisation
+from ledger.models import Location, Organisation, Role
 from ledger.registry import create_location, register_batch
 from recall.investigate import describe_investigation, format_report, investigate, trace_report
-from tests.ledger.network import COLD_ATTRS, Network, build_network
+from tests.ledger.network import COLD_ATTRS, Network, build_network, org
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
 
@@ -141,3 +141,17 @@ def test_a_capped_description_names_every_hand_on_a_listed_holders_path(db: Sess
     assert (listed["org"]["id"], listed["on_hand"]) == (net.retailer.id, 50)
     assert listed["path"] == [net.importer.name, net.wholesaler.name, net.retailer.name]
     assert described["spread"]["holders_total"] == len(found.spread.holders) == 3
+
+
+def test_the_sources_of_a_place_are_only_the_chain_that_reached_it(db: Session, net: Network) -> None:
+    # importer → wholesaler → supermarket, and wholesaler → restaurant: the restaurant holds the same batch but
+    # never supplied the supermarket, so it is one of the other holders, not a source.
+    restaurant = org(db, net.signer, 9, "知味观湖滨店", Role.RETAILER)
+    move(db, net, net.importer, net.wholesaler, 30, at=0)
+    move(db, net, net.wholesaler, net.retailer, 10, at=2)
+    move(db, net, net.wholesaler, restaurant, 5, at=3)
+    found = investigate(db, org_id=net.retailer.id, since=hours(0), until=hours(10))
+    assert found.sources.org_ids == {net.importer.id, net.wholesaler.id, net.retailer.id}
+    assert restaurant.id in found.other_holders
+    described = describe_investigation(db, found, leave_out_self=False)
+    assert restaurant.name not in {h["org"]["name"] for h in described["sources"]["holders"]}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import pairwise
 
 import pytest
@@ -28,11 +29,13 @@ from ledger.identifiers import DigitalLink, make_sscc
 from ledger.models import Category, Code, Event, Organisation, Role
 from ledger.recorder import Signer
 from ledger.registry import create_product, register_batch
+from recall.investigate import investigate
 from recall.walk import Trace, back, forward
 from tests.ledger.network import COLD_ATTRS, PREFIX, make_signer, org
 from tests.recall import oracle
 
 SIGNER = make_signer()
+FAR_FUTURE = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -401,6 +404,11 @@ def test_forward_and_back_traces_match_the_oracle_on_random_networks(
             for batch_id in sorted(world.lots):
                 assert_matches(forward(db, batch_ids=[batch_id]), oracle.forward(model, {batch_id}, set()))
                 assert_matches(back(db, batch_ids=[batch_id]), oracle.back(model, {batch_id}, set()))
+            # An investigation's sources are only the chain that brought its batches to the place.
+            place = data.draw(st.sampled_from([o.id for o in world.orgs]))
+            found = investigate(db, org_id=place, since=datetime(2000, 1, 1, tzinfo=UTC), until=FAR_FUTURE)
+            present = {p.batch_id for p in found.present}
+            assert_matches(found.sources, oracle.back(model, present, set(), reaching=place))
             codes = sorted(world.code_ids)
             if codes:
                 chosen = data.draw(st.lists(st.sampled_from(codes), unique=True, min_size=1, max_size=2))

@@ -35,6 +35,12 @@ class InvestigationIn(Request):
         return self
 
 
+class OpenRecallOut(Response):
+    id: int
+    number: str
+    status: str = Field(description="requested (awaiting approval) or open")
+
+
 class PresentOut(Response):
     batch_id: int
     gtin: str
@@ -43,6 +49,9 @@ class PresentOut(Response):
     arrived_before_until: int
     on_hand_at_since: int
     arrived_in_window: int
+    open_recall: OpenRecallOut | None = Field(
+        default=None, description="a recall of this batch not yet closed: start no second one, follow this one"
+    )
 
 
 class InvestigationOut(Response):

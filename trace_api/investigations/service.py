@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.models import Recall, RecallStatus, RecallTarget
 from ledger.registry import organisation_by_uscc
 from recall.investigate import Investigation, describe_investigation, investigate
-from trace_api.investigations.schemas import InvestigationOut
+from trace_api.investigations.schemas import InvestigationOut, OpenRecallOut
 from trace_api.web.queries import org_names
 
 
@@ -26,7 +28,22 @@ def describe(
     described = describe_investigation(
         session, found, edges=edges, max_holders=max_holders, leave_out_self=leave_out_self
     )
-    return InvestigationOut.model_validate(described)
+    result = InvestigationOut.model_validate(described)
+    under_recall = open_recalls(session, [p.batch_id for p in result.present])
+    for present in result.present:
+        present.open_recall = under_recall.get(present.batch_id)
+    return result
+
+
+def open_recalls(session: Session, batch_ids: list[int]) -> dict[int, OpenRecallOut]:
+    """The recall not yet closed of each batch that has one (the earliest, if several), by batch id."""
+    rows = session.execute(
+        select(RecallTarget.batch_id, Recall.id, Recall.number, Recall.status)
+        .join(Recall, Recall.id == RecallTarget.recall_id)
+        .where(RecallTarget.batch_id.in_(batch_ids), Recall.status != RecallStatus.CLOSED)
+        .order_by(Recall.id.desc())
+    )
+    return {batch_id: OpenRecallOut(id=i, number=n, status=str(status)) for batch_id, i, n, status in rows}
 
 
 def graph_names(session: Session, found: Investigation, result: InvestigationOut) -> dict[int, str]:

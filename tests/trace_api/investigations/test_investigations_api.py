@@ -75,3 +75,21 @@ def test_only_regulators_investigate_and_the_place_must_be_one(api: Api, net: di
         "/api/v1/investigations", json={"location_id": 999_999, **window}, headers=api.auth(api.regulator_token)
     )
     assert (unknown.status_code, unknown.json()["error"]) == (404, "NotFound")
+
+
+def test_a_batch_already_under_recall_is_marked_with_its_recall(api: Api, net: dict[str, Any]) -> None:
+    now = datetime.now(UTC)
+    body = {
+        "org_uscc": net["shop"]["uscc"],
+        "since": (now - timedelta(hours=1)).isoformat(),
+        "until": (now + timedelta(minutes=1)).isoformat(),
+    }
+    headers = api.auth(api.regulator_token)
+    before = api.client.post("/api/v1/investigations", json=body, headers=headers).json()
+    assert [p["open_recall"] for p in before["present"]] == [None]
+    recall = {"batches": [{"gtin": net["gtin"], "lot": "BR2026A"}], "recall_class": 1, "reason": "阳性"}
+    opened = api.client.post("/api/v1/recalls", json=recall, headers=api.auth(api.regulator_token))
+    assert opened.status_code == 201, opened.text
+    after = api.client.post("/api/v1/investigations", json=body, headers=headers).json()
+    [marked] = after["present"]
+    assert marked["open_recall"] == {"id": opened.json()["id"], "number": opened.json()["number"], "status": "open"}
