@@ -49,7 +49,7 @@ def issue_item_codes(
             requested=count,
             available=batch.quantity - issued,
         )
-    # 12 symbols from a 30-letter alphabet: ~5e17 serials per batch, so a clash is practically impossible; the
+    # 12 symbols from a 31-letter alphabet: ~8e17 serials per batch, so a clash is practically impossible; the
     # unique (batch_id, serial) constraint still refuses one, rolling the whole run back rather than mis-issuing.
     serials = new_serials(count)
     # Each code carries its issuer's signature (in the QR's Digital Link), so a forged code is caught offline.
