@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ledger.errors import AlreadyExists
 from ledger.event_hash import event_hash, hash_digest
@@ -58,11 +59,11 @@ def record_event(
         raise AlreadyExists(f"an identical event is already recorded: {event_id}", event_id=event_id)
     digest = hash_digest(event_id)
 
-    org.signature_nonce += 1
+    nonce = _next_nonce(session, org)
     signature = sign_event(
         signer.private_key(org),
         digest,
-        nonce=org.signature_nonce,
+        nonce=nonce,
         deadline=int(time.time()) + signer.ttl_seconds,
         domain=signer.domain,
     )
@@ -94,3 +95,21 @@ def record_event(
         )
     session.add(OutboxEntry(event_seq=event.seq))
     return event
+
+
+def _next_nonce(session: Session, org: Organisation) -> int:
+    """The organisation's next signature nonce, taken atomically from its row.
+
+    One ``UPDATE … RETURNING`` rather than ``org.signature_nonce += 1``: the loaded value may be stale, and two
+    transactions of one organisation would then sign with the same nonce (the anchoring worker refuses a nonce
+    that does not increase, docs/anchoring.md). The row stays locked until commit, as the ORM's update did.
+    """
+    nonce = session.execute(
+        update(Organisation)
+        .where(Organisation.id == org.id)
+        .values(signature_nonce=Organisation.signature_nonce + 1)
+        .returning(Organisation.signature_nonce)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(org, "signature_nonce", nonce)
+    return int(nonce)
