@@ -169,7 +169,7 @@ def anchor_all(url: str, rpc_url: str, max_events: int) -> Iterator[tuple[Anchor
     client.deploy(OPERATOR, operator, operator)
     while True:
         start = time.perf_counter()
-        result = anchor_pending(factory, client, OPERATOR, max_events=max_events)
+        result = anchor_pending(factory, client, OPERATOR, domain=DOMAIN, max_events=max_events)
         if result is None:
             return
         (root,) = result.anchors

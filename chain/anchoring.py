@@ -3,11 +3,11 @@
 One run has two steps, each with its own short transactions (on SQLite a transaction holds the database's
 write lock, so none stays open while the chain works):
 
-1. **claim** — the oldest outbox rows not yet anchored are taken in ``seq`` order (``FOR UPDATE SKIP LOCKED``
-   on PostgreSQL, so concurrent workers never claim the same rows), the Merkle tree is built over their event
-   digests, and an :class:`~ledger.models.Anchor` row (status pending, with its root) is committed together
-   with the outbox rows' link to it. From then on the anchor's content is fixed: it is *the outbox rows that
-   point at it*, and a run that resumes the anchor recomputes root, heads and proofs from them.
+1. **claim** — the oldest unanchored outbox rows that :mod:`chain.admission` admitted (signature verified) are
+   taken in ``seq`` order (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent workers never claim the same
+   rows), the Merkle tree is built over their event digests, and an :class:`~ledger.models.Anchor` row (status
+   pending, with its root) is committed with the outbox rows' link to it. From then on the anchor's content is
+   fixed: it is *the outbox rows that point at it*; a run that resumes it recomputes root, heads and proofs.
 2. **finish** — the root and the heads go on chain (:meth:`ChainClient.anchor`, idempotent: a root already on
    chain is not sent again), then every event gets its anchor, leaf index and proof, and the anchor is
    marked confirmed. An event's proof is only written once its root is on chain, so a reader that finds
@@ -32,12 +32,14 @@ from eth_utils.address import to_checksum_address
 from sqlalchemy import Engine, and_, bindparam, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from chain.admission import admit
 from chain.artifacts import ContractReverted, HeadUpdate
 from chain.client import AnchorReceipt, ChainClient
 from ledger.errors import Conflict
 from ledger.event_hash import hash_digest
 from ledger.merkle import MerkleTree, keccak256
 from ledger.models import Anchor, AnchorStatus, Batch, Event, EventBatch, OutboxEntry, utcnow
+from ledger.signing import SigningDomain
 
 PROOF_WRITE_CHUNK: Final = 5_000
 """Events whose proofs are written per transaction: short enough not to hold SQLite's write lock for long."""
@@ -107,6 +109,7 @@ def anchor_pending(
     client: ChainClient,
     anchorer_key: bytes,
     *,
+    domain: SigningDomain,
     max_events: int = 20_000,
     max_gas_per_tx: int | None = None,
 ) -> AnchorResult | None:
@@ -115,14 +118,15 @@ def anchor_pending(
     Raises :class:`chain.client.ChainUnavailable` (or a contract error) when the chain does not take the
     anchor; what was claimed stays pending and the next run finishes it. Raises :class:`Conflict` when a
     pending anchor's events no longer hash to its root: the ledger was edited, and anchoring stops until
-    someone looks (``lotline verify`` says what changed).
+    someone looks (``lotline verify`` says what changed). Events whose signatures do not verify under
+    ``domain`` are refused, never anchored.
     """
     done: list[AnchoredRoot] = []
     for anchor_id in pending_anchor_ids(session_factory):
         root = finish_anchor(session_factory, client, anchorer_key, anchor_id, max_gas_per_tx)
         if root is not None:
             done.append(root)
-    plan = _claim(session_factory, max_events)
+    plan = _claim(session_factory, max_events, admit(session_factory, domain, max_events=max_events))
     if plan is not None:
         root = _finish(session_factory, client, anchorer_key, plan.anchor_id, max_gas_per_tx, fresh=plan)
         if root is not None:
@@ -140,9 +144,9 @@ def pending_anchor_ids(session_factory: sessionmaker[Session]) -> list[int]:
     return list(ids)
 
 
-def claim(session_factory: sessionmaker[Session], *, max_events: int = 20_000) -> int | None:
-    """Commit a pending anchor over the oldest unanchored outbox rows; its id, or None if there are none."""
-    plan = _claim(session_factory, max_events)
+def claim(session_factory: sessionmaker[Session], *, domain: SigningDomain, max_events: int = 20_000) -> int | None:
+    """Commit a pending anchor over the oldest admitted outbox rows; its id, or None if there are none."""
+    plan = _claim(session_factory, max_events, admit(session_factory, domain, max_events=max_events))
     return None if plan is None else plan.anchor_id
 
 
@@ -161,12 +165,13 @@ def finish_anchor(
 
 
 def anchoring_lag(session: Session) -> int:
-    """Events whose anchor is not confirmed yet (unclaimed, or claimed and on their way)."""
+    """Events whose anchor is not confirmed yet (unclaimed, or claimed and on their way); refused ones aside."""
+    unclaimed = OutboxEntry.anchor_id.is_(None) & OutboxEntry.refused_at.is_(None)
     lag = session.scalar(
         select(func.count())
         .select_from(OutboxEntry)
         .outerjoin(Anchor, Anchor.id == OutboxEntry.anchor_id)
-        .where((OutboxEntry.anchor_id.is_(None)) | (Anchor.status != AnchorStatus.CONFIRMED))
+        .where(unclaimed | (Anchor.status != AnchorStatus.CONFIRMED))
     )
     return int(lag or 0)
 
@@ -197,16 +202,23 @@ def _finishing(session_factory: sessionmaker[Session], anchor_id: int) -> Iterat
                 conn.commit()
 
 
-def _claim(session_factory: sessionmaker[Session], max_events: int) -> _Plan | None:
-    with session_factory() as session:
+def _claim(session_factory: sessionmaker[Session], max_events: int, admitted: set[int]) -> _Plan | None:
+    if not admitted:
+        return None
+    with session_factory() as session:  # rows committed since the check (PostgreSQL) wait for the next run
         rows = session.execute(
             select(OutboxEntry.id, Event.seq, Event.event_id)
             .join(Event, Event.seq == OutboxEntry.event_seq)
-            .where(OutboxEntry.anchor_id.is_(None))
+            .where(
+                OutboxEntry.anchor_id.is_(None),
+                OutboxEntry.refused_at.is_(None),
+                OutboxEntry.event_seq.between(min(admitted), max(admitted)),
+            )
             .order_by(OutboxEntry.event_seq)
             .limit(max_events)
             .with_for_update(of=OutboxEntry, skip_locked=True)
         ).all()
+        rows = [row for row in rows if row[1] in admitted]
         if not rows:
             session.commit()
             return None

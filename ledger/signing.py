@@ -3,10 +3,12 @@
 An event is signed as the typed struct
 ``LotlineEvent(bytes32 eventDigest,address signer,uint256 nonce,uint256 deadline)`` under the domain
 ``EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)``. Typed data rather
-than a plain ``personal_sign`` so that a wallet shows the signer what they sign, and so that the anchor
-contract (OpenZeppelin ``EIP712`` + ``ECDSA``) can check a signature with the same bytes. The chain id and
-contract address stop a signature from being replayed on another network; the nonce (strictly increasing per
-signer) and the deadline stop it from being replayed on this one.
+than a plain ``personal_sign`` so that a wallet shows the signer what they sign, and so that an OpenZeppelin
+``EIP712`` + ``ECDSA`` contract could check a signature with the same bytes (the anchor contract does not:
+the anchoring worker and ``lotline verify`` check them, docs/events.md). The chain id stops a signature from
+being replayed on another network; the verifying contract is the zero address (the ledger signs for the
+network, not for one deployment). The nonce (meant to increase per signer) and the deadline let a checker
+refuse a replay on this network.
 
 The hashing is done here with Keccak and the signing with libsecp256k1 (coincurve) rather than through
 eth-account, which builds and walks a JSON document per message: with the key loaded once this signs about
@@ -98,10 +100,10 @@ def _require_digest(digest: bytes) -> None:
 
 @dataclass(frozen=True)
 class SigningDomain:
-    """The EIP-712 domain: which network and which anchor contract a signature is meant for.
+    """The EIP-712 domain: which network (and, optionally, which contract) a signature is meant for.
 
-    ``verifying_contract`` is the zero address until the anchor contract is deployed; signatures made then
-    are not valid for the deployed contract, by design.
+    lotline leaves ``verifying_contract`` at the zero address, so signatures stay valid across deployments
+    (docs/events.md); a domain naming a contract gives signatures valid for that contract only.
     """
 
     chain_id: int

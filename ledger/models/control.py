@@ -31,6 +31,10 @@ class OutboxEntry(Base):
     event_seq: Mapped[int] = mapped_column(BigId, ForeignKey("events.seq"), unique=True)
     anchor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("anchors.id"), index=True)
     created_at: Mapped[Created]
+    # Set when anchoring refused the event (a signature that does not verify): it is quarantined, never
+    # anchored, and `lotline verify` reports it (docs/anchoring.md).
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refusal: Mapped[str | None] = mapped_column(String(300))
 
 
 class Anchor(Base):

@@ -108,7 +108,7 @@ class LiveApp:
         client = ChainClient(self.chain_url)
         record = self.data_dir / "deployment.json"  # where the app looks for the contract, as after `lotline up`
         ensure_deployed(client, OPERATOR_KEY, regulator.json()["chain_address"], OPERATOR, record)
-        result = anchor_pending(self.session_factory, client, OPERATOR_KEY)
+        result = anchor_pending(self.session_factory, client, OPERATOR_KEY, domain=self.signer.domain)
         return result.events if result else 0
 
 

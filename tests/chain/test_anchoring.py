@@ -43,8 +43,11 @@ from ledger.models import (
     OutboxEntry,
     Role,
 )
-from tests.ledger.network import Network, build_network
+from ledger.signing import sign_event
+from tests.chain.forgery import forge_event
+from tests.ledger.network import Network, build_network, make_signer
 
+DOMAIN = make_signer().domain
 OPERATOR_KEY = keccak256(b"lotline anchoring test operator")
 OPERATOR = Account.from_key(OPERATOR_KEY).address
 
@@ -114,7 +117,7 @@ def test_anchoring_gives_every_event_a_proof_the_chain_accepts_and_heads_equal_t
 ) -> None:
     ship_and_receive(db, net)
 
-    result = anchor_pending(session_factory, chain, OPERATOR_KEY)
+    result = anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN)
 
     assert result is not None
     assert (result.events, result.batches, result.transactions, result.resumed) == (events(db), 2, 1, 0)
@@ -137,10 +140,10 @@ def test_anchoring_gives_every_event_a_proof_the_chain_accepts_and_heads_equal_t
 def test_a_second_run_sends_nothing_and_anchors_nothing_new(
     session_factory: sessionmaker[Session], db: Session, net: Network, chain: ChainClient
 ) -> None:
-    assert anchor_pending(session_factory, chain, OPERATOR_KEY) is not None
+    assert anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN) is not None
     nonce = operator_nonce(chain)
 
-    assert anchor_pending(session_factory, chain, OPERATOR_KEY) is None
+    assert anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN) is None
 
     assert operator_nonce(chain) == nonce
     assert count(db, select(func.count()).select_from(Anchor)) == 1
@@ -149,11 +152,11 @@ def test_a_second_run_sends_nothing_and_anchors_nothing_new(
 def test_an_anchor_claimed_before_a_crash_is_finished_by_the_next_run_without_claiming_again(
     session_factory: sessionmaker[Session], db: Session, net: Network, chain: ChainClient
 ) -> None:
-    claimed = claim(session_factory)  # the worker dies here, before sending
+    claimed = claim(session_factory, domain=DOMAIN)  # the worker dies here, before sending
     assert claimed is not None
     assert anchoring_lag(db) == events(db)
 
-    result = anchor_pending(session_factory, chain, OPERATOR_KEY)
+    result = anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN)
 
     assert result is not None
     assert [(a.anchor_id, a.resumed, a.transactions) for a in result.anchors] == [(claimed, True, 1)]
@@ -177,12 +180,12 @@ def test_a_crash_after_the_anchor_landed_is_confirmed_by_the_next_run_without_a_
 ) -> None:
     dying = DiesAfterSending(node_url, contract_address=chain.contract_address)
     with pytest.raises(KeyboardInterrupt):
-        anchor_pending(session_factory, dying, OPERATOR_KEY)
+        anchor_pending(session_factory, dying, OPERATOR_KEY, domain=DOMAIN)
     assert db.scalars(select(Anchor.status)).one() == AnchorStatus.PENDING
     db.commit()
     nonce = operator_nonce(chain)
 
-    result = anchor_pending(session_factory, chain, OPERATOR_KEY)
+    result = anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN)
 
     assert result is not None
     (root,) = result.anchors
@@ -198,12 +201,12 @@ def test_a_crash_after_the_anchor_landed_is_confirmed_by_the_next_run_without_a_
 def test_events_after_an_anchor_land_in_the_next_anchor_and_the_heads_advance(
     session_factory: sessionmaker[Session], db: Session, net: Network, chain: ChainClient
 ) -> None:
-    anchor_pending(session_factory, chain, OPERATOR_KEY)
+    anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN)
     beef_key = bytes.fromhex(net.beef.batch_key[2:])
     before = chain.batch_record(beef_key)
     ship_and_receive(db, net)
 
-    result = anchor_pending(session_factory, chain, OPERATOR_KEY)
+    result = anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN)
 
     assert result is not None
     assert (result.events, result.batches) == (2, 1)
@@ -221,7 +224,7 @@ def test_a_batch_head_is_anchored_as_of_its_last_claimed_event_not_the_batch_row
     total = events(db)
     beef_key = bytes.fromhex(net.beef.batch_key[2:])
 
-    anchor_pending(session_factory, chain, OPERATOR_KEY, max_events=total - 1)  # the receive waits
+    anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN, max_events=total - 1)  # the receive waits
 
     record = chain.batch_record(beef_key)
     db.expire_all()
@@ -231,7 +234,7 @@ def test_a_batch_head_is_anchored_as_of_its_last_claimed_event_not_the_batch_row
     assert (record.event_count, "0x" + record.head.hex()) == (net.beef.event_count - 1, link.head)
     assert anchoring_lag(db) == 1
     db.commit()
-    anchor_pending(session_factory, chain, OPERATOR_KEY)
+    anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN)
     assert_chain_heads_equal_ledger(db, chain)
 
 
@@ -240,7 +243,7 @@ def test_an_anchor_too_big_for_one_transaction_is_split_and_every_head_lands(
 ) -> None:
     one_head_per_tx = ANCHOR_BASE_GAS + HEAD_GAS
 
-    result = anchor_pending(session_factory, chain, OPERATOR_KEY, max_gas_per_tx=one_head_per_tx)
+    result = anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN, max_gas_per_tx=one_head_per_tx)
 
     assert result is not None
     assert (result.batches, result.transactions) == (2, 2)
@@ -258,7 +261,7 @@ def test_two_workers_anchoring_at_once_never_share_an_event_and_every_proof_hold
 
     def worker() -> None:
         try:
-            while anchor_pending(session_factory, chain, OPERATOR_KEY, max_events=2) is not None:
+            while anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN, max_events=2) is not None:
                 pass
         except BaseException as exc:
             errors.append(exc)
@@ -366,3 +369,46 @@ def test_allowlisting_on_the_embedded_node_lets_a_refused_account_send(node_url:
     assert allowlist(client, newcomer.address) is True  # again: already there is fine
 
     assert client.deploy(bytes(newcomer.key), newcomer.address, newcomer.address)
+
+
+def test_a_forged_event_row_with_another_keys_signature_is_refused_never_anchored_and_does_not_block(
+    db: Session, session_factory: sessionmaker[Session], net: Network, chain: ChainClient
+) -> None:
+    forged = forge_event(db, net)
+    ship_and_receive(db, net)  # genuine events behind the forged one
+
+    result = anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN)
+
+    assert result is not None
+    db.expire_all()
+    assert result.events == events(db) - 1
+    row = db.scalars(select(OutboxEntry).where(OutboxEntry.event_seq == forged.seq)).one()
+    assert (row.anchor_id, row.refused_at is not None) == (None, True)
+    assert str(row.refusal).startswith("SignerMismatch")
+    assert db.get_one(Event, forged.seq).anchor_id is None
+    assert all(e.anchor_id is not None for e in db.scalars(select(Event).where(Event.seq != forged.seq)))
+    root = db.scalars(select(Anchor.merkle_root)).one()
+    assert not chain.verify_event(hash_digest(forged.event_id), [], bytes.fromhex(root[2:]))
+    assert anchoring_lag(db) == 0
+    db.commit()
+    assert anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN) is None
+
+
+def test_an_event_signed_by_its_organisation_with_a_nonce_already_used_is_refused_as_replayed(
+    db: Session, session_factory: sessionmaker[Session], net: Network, chain: ChainClient
+) -> None:
+    ship_and_receive(db, net)
+    shipping = db.scalars(select(Event).where(Event.biz_step == "shipping")).one()
+    first = db.scalars(select(Event.nonce).where(Event.org_id == net.importer.id).order_by(Event.seq)).first()
+    assert first is not None
+    key = net.signer.private_key(net.importer)
+    replayed = sign_event(key, hash_digest(shipping.event_id), nonce=first, deadline=shipping.deadline, domain=DOMAIN)
+    db.execute(
+        update(Event).where(Event.seq == shipping.seq).values(nonce=first, signature="0x" + replayed.signature.hex())
+    )
+    db.commit()
+
+    anchor_pending(session_factory, chain, OPERATOR_KEY, domain=DOMAIN)
+
+    refusal = db.scalars(select(OutboxEntry.refusal).where(OutboxEntry.event_seq == shipping.seq)).one()
+    assert str(refusal).startswith("SignatureReplayed")

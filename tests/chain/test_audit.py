@@ -45,7 +45,7 @@ def chain(session_factory: sessionmaker[Session], net: Network, node_url: str, t
     """A fresh contract on which the network's batches are registered and every event is anchored."""
     client = deployed_client(node_url, net, tmp_path)
     run_chain_jobs(session_factory, client, vault=net.signer.vault)
-    anchor_pending(session_factory, client, OPERATOR_KEY)
+    anchor_pending(session_factory, client, OPERATOR_KEY, domain=net.signer.domain)
     return client
 
 

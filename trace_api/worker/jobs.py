@@ -44,7 +44,8 @@ def anchor(ctx: WorkerContext) -> int:
     """Anchor what the outbox holds, a Merkle root at a time, until it is empty."""
     total = 0
     try:
-        while (result := anchor_pending(ctx.state.sessions, ctx.client, ctx.operator_key)) is not None:
+        domain = ctx.state.signer.domain
+        while (result := anchor_pending(ctx.state.sessions, ctx.client, ctx.operator_key, domain=domain)) is not None:
             total += result.events
     except ChainUnavailable as error:
         logger.warning("chain unavailable, anchoring resumes on the next beat: %s", error.detail)

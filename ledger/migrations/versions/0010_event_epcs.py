@@ -17,7 +17,7 @@ from alembic import op
 from ledger.epc_index import named_epcs
 
 revision: str = "0010"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
