@@ -20,7 +20,7 @@ from chain.audit import AuditReport, FindingKind, audit
 from chain.client import ChainClient
 from chain.jobs import run_chain_jobs
 from ledger.event_hash import event_hash
-from ledger.models import Batch, Event, EventBatch, OutboxEntry
+from ledger.models import Batch, Event, EventBatch, EventEpc, OutboxEntry
 from tests.chain.test_anchoring import OPERATOR, OPERATOR_KEY, deployed_client, ship_and_receive
 from tests.ledger.network import Network, build_network
 
@@ -167,7 +167,7 @@ def test_two_swapped_positions_are_reported_at_the_first_of_them(db: Session, ne
 def test_a_deleted_anchored_event_is_reported_on_its_batch_and_its_anchor(
     db: Session, net: Network, chain: ChainClient
 ) -> None:
-    # The item codes' commissioning event: nothing but its chain link and outbox row refer to it.
+    # The item codes' commissioning event: nothing but its chain link, its EPC index rows and outbox row refer to it.
     link = beef_links(db, net)[1]
     seq, anchor_id = (
         link.event_seq,
@@ -176,6 +176,7 @@ def test_a_deleted_anchored_event_is_reported_on_its_batch_and_its_anchor(
     db.expunge_all()
     db.execute(delete(EventBatch).where(EventBatch.event_seq == seq))
     db.execute(delete(OutboxEntry).where(OutboxEntry.event_seq == seq))
+    db.execute(delete(EventEpc).where(EventEpc.event_seq == seq))
     db.execute(delete(Event).where(Event.seq == seq))
 
     report = run_audit(db, chain)
