@@ -82,6 +82,10 @@ class Children:
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
 
+    @property
+    def started(self) -> bool:
+        return bool(self._children)
+
     def start(
         self, name: str, command: Sequence[str], *, env: Mapping[str, str], log_path: Path, pid_file: Path
     ) -> Child:

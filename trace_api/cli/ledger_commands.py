@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trace_api.cli.failures import NotRunning
+from trace_api.cli.failures import CommandFailed, NotRunning
 from trace_api.cli.locate import DataDir, locate, settings_for
 
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
@@ -94,7 +94,7 @@ def demo(as_json: AsJson = False, data_dir: DataDir = None) -> None:
 
 
 def import_batches(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or GBK) or XLSX sheet")],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK) or XLSX sheet")],
     org: Annotated[str, typer.Option(help="USCC of the registering organisation")],
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="register the valid rows, list the rest")
@@ -109,6 +109,7 @@ def import_batches(
     from importers.bulk import run_import
     from ledger.errors import LotlineError
 
+    readable(file)
     settings = settings_for(data_dir)
     locate(settings, same_ledger=True)
     try:
@@ -129,7 +130,7 @@ def import_batches(
 
 
 def import_epcis(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="an EPCIS 2.0 JSON-LD document")],
+    file: Annotated[Path, typer.Argument(help="an EPCIS 2.0 JSON-LD document")],
     org: Annotated[str, typer.Option(help="USCC of the capturing organisation")],
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -137,6 +138,7 @@ def import_epcis(
     """Capture an EPCIS 2.0 document as an organisation, all-or-nothing, with each event's status and id."""
     from importers.epcis_capture import run_epcis_import
 
+    readable(file)
     settings = settings_for(data_dir)
     locate(settings, same_ledger=True)
     statuses = run_epcis_import(settings.resolved_database_url, file, org)
@@ -146,3 +148,9 @@ def import_epcis(
         return
     for status in statuses:
         typer.echo(f"{status.index:>4}  {status.outcome:<9} {status.operation or '-':<10} {status.event_id}")
+
+
+def readable(file: Path) -> None:
+    """A file to import must be there and be a file: one line otherwise."""
+    if not file.is_file():
+        raise CommandFailed(f"{file}: no such file" if not file.exists() else f"{file} is not a file")

@@ -59,7 +59,8 @@ def run_up(settings: Settings, *, host: str, port: int, workers: int) -> None:
                 record.pids = dict.fromkeys(record.pids)
                 write_record(settings.data_dir, record)
         lock.release()
-        typer.echo(f"lotline stopped: every part exited {seconds:.1f} s after the stop began", err=True)
+        if children.started:
+            typer.echo(f"lotline stopped: every part exited {seconds:.1f} s after the stop began", err=True)
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
