@@ -1,5 +1,5 @@
 """`python -m trace_api` is the `lotline` command."""
 
-from trace_api.cli import app
+from trace_api.cli import main
 
-app(prog_name="lotline")
+main()
