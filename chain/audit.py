@@ -3,12 +3,15 @@
 The ledger can be edited by anyone with database access; the chain cannot. So every check starts from what
 is stored and ends at something the chain fixed:
 
-* **events** — each document must still hash (CBV 2.0, without its ``eventID``) to its event id, and an
-  anchored event's Merkle proof must lead from its digest to its anchor's root;
+* **events** — each document must still hash (CBV 2.0, without its ``eventID``) to its event id, its signature
+  must be its organisation's with nonces increasing (``ledger.signature_check``), an anchored event's Merkle
+  proof must lead from its digest to its anchor's root, and an event the anchoring worker refused is reported;
 * **anchors** — each confirmed root must be on chain with the same event total, and still have its events;
 * **batches** — each batch's hash chain is re-folded from its links in position order (a deleted, reordered
   or altered event breaks it at a position), must end at the batch row's head and count, and must pass
-  through the head the chain holds at the chain's count; the registration hash must be the chain's.
+  through the head the chain holds at the chain's count; the registration hash must be the chain's;
+* **derived tables** — batch rows, movements, holdings and item codes replayed from what the events and
+  registrations commit to (``ledger.projection``), and each recall's batches against the chain's recall record.
 
 Events past the chain's count (or in anchors not yet confirmed) are *pending*, counted, not findings: the
 ledger anchors asynchronously.
@@ -19,7 +22,7 @@ PostgreSQL). On SQLite any transaction holds the write lock, so scans wait while
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Final
@@ -27,11 +30,26 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chain.artifacts import RecallStatus
 from chain.client import ChainClient
 from ledger.errors import LotlineError
 from ledger.event_hash import event_hash, hash_digest
 from ledger.merkle import ZERO_HEAD, chain_head, verify_proof
-from ledger.models import Anchor, AnchorStatus, Batch, Event, EventBatch, Product
+from ledger.models import (
+    Anchor,
+    AnchorStatus,
+    Batch,
+    Event,
+    EventBatch,
+    Organisation,
+    OutboxEntry,
+    Product,
+    RecallDetail,
+    RecallTarget,
+)
+from ledger.projection import check_projections
+from ledger.signature_check import NonceBook, SignedRow
+from ledger.signing import SigningDomain
 
 _STREAM: Final = 2_000
 
@@ -51,6 +69,28 @@ class FindingKind(StrEnum):
     """The ledger's head at the chain's count is not the head on chain."""
     REGISTRATION_MISMATCH = "registration_mismatch"
     """The batch's registration hash is not the one registered on chain."""
+    SIGNATURE_INVALID = "signature_invalid"
+    """The event's signature is not its organisation's, or its nonce or deadline is out of order."""
+    EVENT_REFUSED = "event_refused"
+    """The anchoring worker refused the event (its signature did not verify): it is quarantined, not anchored."""
+    REGISTRATION_EDITED = "registration_edited"
+    """The batch row no longer hashes to its registration hash: quantity or declarations were edited."""
+    MOVEMENT_MISSING = "movement_missing"
+    """An event that moves goods has no movement in the books."""
+    HOLDING_MISMATCH = "holding_mismatch"
+    """A holding is not what its batch's movements add up to."""
+    CODE_MISMATCH = "code_mismatch"
+    """An item code's serial was never commissioned, or an event consumed it and it is back in circulation."""
+    RECALL_TARGET_MISMATCH = "recall_target_mismatch"
+    """A recall's batches in the ledger are not the batches of its record on chain."""
+
+
+_KIND_OF_TABLE: Final = {
+    "batches": FindingKind.REGISTRATION_EDITED,
+    "movements": FindingKind.MOVEMENT_MISSING,
+    "holdings": FindingKind.HOLDING_MISMATCH,
+    "codes": FindingKind.CODE_MISMATCH,
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +103,9 @@ class Finding:
     """The batch as people name it: ``GTIN/lot``."""
     position: int | None = None
     anchor_id: int | None = None
+    table: str | None = None
+    """The stored row that is wrong, for the derived tables: its table and its key (``row``)."""
+    row: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (str(v) if k == "kind" else v) for k, v in asdict(self).items() if v is not None}
@@ -94,15 +137,59 @@ class _BatchRow:
     event_count: int
 
 
-def audit(session: Session, client: ChainClient) -> AuditReport:
-    """Check the whole ledger against itself and the chain; findings name each bad event, batch or anchor."""
+def audit(session: Session, client: ChainClient, domain: SigningDomain) -> AuditReport:
+    """Check the whole ledger against itself and the chain; findings name each bad event, batch, anchor or row.
+
+    ``domain`` is the network's signing domain (``LOTLINE_CHAIN_ID``), under which every event was signed.
+    """
     if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     report = AuditReport()
     anchors = _check_anchors(session, client, report)
     _check_events(session, anchors, report)
+    _check_signatures(session, domain, report)
     _check_batches(session, client, report)
+    for found in check_projections(session):
+        kind = _KIND_OF_TABLE[found.table]
+        report.findings.append(Finding(kind, found.detail, batch_id=found.batch_id, table=found.table, row=found.row))
+    report.findings.extend(recall_target_findings(session, client))
     return report
+
+
+def _check_signatures(session: Session, domain: SigningDomain, report: AuditReport) -> None:
+    """Every event's signature in ledger order (nonces must increase), and the rows anchoring refused."""
+    addresses = dict(session.execute(select(Organisation.id, Organisation.chain_address)).all())
+    book = NonceBook({})
+    rows = session.execute(
+        select(
+            Event.seq,
+            Event.event_id,
+            Event.org_id,
+            Event.signer,
+            Event.nonce,
+            Event.deadline,
+            Event.signature,
+            Event.recorded_at,
+        )
+        .order_by(Event.seq)
+        .execution_options(yield_per=_STREAM)
+    )
+    for partition in rows.partitions():
+        signed = [SignedRow(*row) for row in partition]
+        problems = book.check(signed, domain, addresses)
+        for row in signed:
+            if row.seq in problems:
+                found = Finding(FindingKind.SIGNATURE_INVALID, problems[row.seq], event_id=row.event_id)
+                report.findings.append(found)
+    refused = session.execute(
+        select(Event.event_id, OutboxEntry.refusal)
+        .join(OutboxEntry, OutboxEntry.event_seq == Event.seq)
+        .where(OutboxEntry.refused_at.is_not(None))
+        .order_by(Event.seq)
+    )
+    for event_id, refusal in refused:
+        detail = f"the anchoring worker refused it: {refusal}"
+        report.findings.append(Finding(FindingKind.EVENT_REFUSED, detail, event_id=event_id))
 
 
 def _check_anchors(session: Session, client: ChainClient, report: AuditReport) -> dict[int, bytes]:
@@ -253,3 +340,29 @@ def _check_batch(
     report.findings.extend(
         Finding(kind, detail, batch_id=batch_id, batch=row.label, position=position) for kind, detail, position in found
     )
+
+
+def recall_target_findings(session: Session, client: ChainClient) -> list[Finding]:
+    """Each recall on chain covers exactly the batches its targets name in the ledger (a deleted target shows)."""
+    targets: dict[int, set[str]] = defaultdict(set)
+    for recall_id, key in session.execute(
+        select(RecallTarget.recall_id, Batch.batch_key).join(Batch, Batch.id == RecallTarget.batch_id)
+    ):
+        targets[recall_id].add(key)
+    findings = []
+    for recall_id, chain_recall_id in session.execute(
+        select(RecallDetail.recall_id, RecallDetail.chain_recall_id).order_by(RecallDetail.recall_id)
+    ):
+        record = client.recall_record(bytes.fromhex(chain_recall_id[2:]))
+        if record.status == RecallStatus.NONE:
+            continue  # not opened on chain yet: its chain job is pending
+        on_chain = {"0x" + key.hex() for key in record.batch_keys}
+        if on_chain != targets[recall_id]:
+            missing, extra = sorted(on_chain - targets[recall_id]), sorted(targets[recall_id] - on_chain)
+            detail = f"batches recalled on chain but not targeted: {missing}; targeted but not on chain: {extra}"
+            findings.append(
+                Finding(
+                    FindingKind.RECALL_TARGET_MISMATCH, detail, table="recall_targets", row=f"recall_id={recall_id}"
+                )
+            )
+    return findings

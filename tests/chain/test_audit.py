@@ -22,7 +22,7 @@ from chain.jobs import run_chain_jobs
 from ledger.event_hash import event_hash
 from ledger.models import Batch, Event, EventBatch, EventEpc, OutboxEntry
 from tests.chain.test_anchoring import OPERATOR, OPERATOR_KEY, deployed_client, ship_and_receive
-from tests.ledger.network import Network, build_network
+from tests.ledger.network import Network, build_network, make_signer
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def chain(session_factory: sessionmaker[Session], net: Network, node_url: str, t
 
 def run_audit(db: Session, chain: ChainClient) -> AuditReport:
     db.commit()  # the audit reads in one transaction of its own
-    report = audit(db, chain)
+    report = audit(db, chain, make_signer().domain)
     db.commit()
     return report
 
@@ -110,7 +110,7 @@ def test_an_event_rewritten_with_a_matching_new_id_is_caught_by_its_proof_and_it
 
     report = run_audit(db, chain)
 
-    assert {f.kind for f in report.findings if f.event_id} == {FindingKind.PROOF_INVALID}
+    assert {f.kind for f in report.findings if f.event_id} == {FindingKind.PROOF_INVALID, FindingKind.SIGNATURE_INVALID}
     assert {f.event_id for f in report.findings if f.event_id} == {new_id}
     assert tampered_batches(report) - {None} == {net.beef.id}
     position = db.scalars(select(EventBatch.position).where(EventBatch.event_seq == event.seq)).one()
@@ -125,7 +125,10 @@ def test_an_edited_registration_hash_is_reported_with_exactly_its_batch(
 
     report = run_audit(db, chain)
 
-    assert [(f.kind, f.batch_id) for f in report.findings] == [(FindingKind.REGISTRATION_MISMATCH, net.vaccine.id)]
+    assert [(f.kind, f.batch_id) for f in report.findings] == [
+        (FindingKind.REGISTRATION_MISMATCH, net.vaccine.id),
+        (FindingKind.REGISTRATION_EDITED, net.vaccine.id),
+    ]
     assert report.findings[0].batch == f"{net.vaccine_gtin}/{net.vaccine.lot}"
 
 

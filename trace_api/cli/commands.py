@@ -157,6 +157,7 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="print the repor
     from chain.client import ChainClient
     from chain.deploy import read_deployment
     from ledger.db import make_engine, make_session_factory
+    from ledger.signing import SigningDomain
 
     settings = get_settings()
     deployment = read_deployment(settings.data_dir / "deployment.json")
@@ -164,7 +165,7 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="print the repor
     engine = make_engine(settings.resolved_database_url)
     try:
         with make_session_factory(engine)() as session:
-            report = audit(session, client)
+            report = audit(session, client, SigningDomain(chain_id=settings.chain_id))
     finally:
         engine.dispose()
     if as_json:
