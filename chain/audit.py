@@ -52,6 +52,8 @@ from ledger.signature_check import NonceBook, SignedRow
 from ledger.signing import SigningDomain
 
 _STREAM: Final = 2_000
+_UNHASHED: Final = frozenset({"errorDeclaration", "recordTime"})
+"""Fields the CBV 2.0 hash leaves out that the ledger never keeps in a stored document (docs/anchoring.md)."""
 
 
 class FindingKind(StrEnum):
@@ -81,6 +83,8 @@ class FindingKind(StrEnum):
     """A holding is not what its batch's movements add up to."""
     CODE_MISMATCH = "code_mismatch"
     """An item code's serial was never commissioned, or an event consumed it and it is back in circulation."""
+    UNHASHED_CONTENT = "unhashed_content"
+    """The stored document carries a field outside its hash (``errorDeclaration``, ``recordTime``)."""
     RECALL_TARGET_MISMATCH = "recall_target_mismatch"
     """A recall's batches in the ledger are not the batches of its record on chain."""
 
@@ -232,6 +236,9 @@ def _check_events(session: Session, anchors: dict[int, bytes], report: AuditRepo
         if rehashed != event_id or document.get("eventID") != event_id:
             detail = f"the stored document hashes to {rehashed}" if rehashed else "the stored document is not EPCIS"
             report.findings.append(Finding(FindingKind.EVENT_EDITED, detail, event_id=event_id))
+        if unhashed := sorted(_UNHASHED.intersection(document)):
+            detail = f"the stored document carries {', '.join(unhashed)}, outside its hash: no ledger writer stores it"
+            report.findings.append(Finding(FindingKind.UNHASHED_CONTENT, detail, event_id=event_id))
         root = anchors.get(anchor_id) if anchor_id is not None else None
         if root is None:
             report.counts["events_pending"] += 1
