@@ -23,8 +23,7 @@ PostgreSQL). On SQLite any transaction holds the write lock, so scans wait while
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from chain.artifacts import RecallStatus
 from chain.client import ChainClient
+from chain.findings import KIND_OF_TABLE, AuditReport, Finding, FindingKind
 from ledger.errors import LotlineError
 from ledger.event_hash import event_hash, hash_digest
 from ledger.merkle import ZERO_HEAD, chain_head, verify_proof
@@ -51,85 +51,11 @@ from ledger.projection import check_projections
 from ledger.signature_check import NonceBook, SignedRow
 from ledger.signing import SigningDomain
 
+__all__ = ["AuditReport", "Finding", "FindingKind", "Resume", "audit", "recall_target_findings"]
+
 _STREAM: Final = 2_000
 _UNHASHED: Final = frozenset({"errorDeclaration", "recordTime"})
 """Fields the CBV 2.0 hash leaves out that the ledger never keeps in a stored document (docs/anchoring.md)."""
-
-
-class FindingKind(StrEnum):
-    EVENT_EDITED = "event_edited"
-    """The stored document no longer hashes to the event id (or names another id)."""
-    PROOF_INVALID = "proof_invalid"
-    """An anchored event's proof does not lead from its digest to its anchor's root."""
-    ANCHOR_MISMATCH = "anchor_mismatch"
-    """A confirmed root is not on chain, carries another event total, or lost events in the ledger."""
-    BATCH_CHAIN_BROKEN = "batch_chain_broken"
-    """A batch's links are missing, out of order or altered from ``position`` on."""
-    BATCH_HEAD_MISMATCH = "batch_head_mismatch"
-    """The batch row's head or count is not where its links end."""
-    CHAIN_HEAD_MISMATCH = "chain_head_mismatch"
-    """The ledger's head at the chain's count is not the head on chain."""
-    REGISTRATION_MISMATCH = "registration_mismatch"
-    """The batch's registration hash is not the one registered on chain."""
-    SIGNATURE_INVALID = "signature_invalid"
-    """The event's signature is not its organisation's, or its nonce or deadline is out of order."""
-    EVENT_REFUSED = "event_refused"
-    """The anchoring worker refused the event (its signature did not verify): it is quarantined, not anchored."""
-    REGISTRATION_EDITED = "registration_edited"
-    """The batch row no longer hashes to its registration hash: quantity or declarations were edited."""
-    MOVEMENT_MISSING = "movement_missing"
-    """An event that moves goods has no movement in the books."""
-    HOLDING_MISMATCH = "holding_mismatch"
-    """A holding is not what its batch's movements add up to."""
-    CODE_MISMATCH = "code_mismatch"
-    """An item code's serial was never commissioned, or an event consumed it and it is back in circulation."""
-    UNHASHED_CONTENT = "unhashed_content"
-    """The stored document carries a field outside its hash (``errorDeclaration``, ``recordTime``)."""
-    RECALL_TARGET_MISMATCH = "recall_target_mismatch"
-    """A recall's batches in the ledger are not the batches of its record on chain."""
-
-
-_KIND_OF_TABLE: Final = {
-    "batches": FindingKind.REGISTRATION_EDITED,
-    "movements": FindingKind.MOVEMENT_MISSING,
-    "holdings": FindingKind.HOLDING_MISMATCH,
-    "codes": FindingKind.CODE_MISMATCH,
-}
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: FindingKind
-    detail: str
-    event_id: str | None = None
-    batch_id: int | None = None
-    batch: str | None = None
-    """The batch as people name it: ``GTIN/lot``."""
-    position: int | None = None
-    anchor_id: int | None = None
-    table: str | None = None
-    """The stored row that is wrong, for the derived tables: its table and its key (``row``)."""
-    row: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: (str(v) if k == "kind" else v) for k, v in asdict(self).items() if v is not None}
-
-
-@dataclass
-class AuditReport:
-    findings: list[Finding] = field(default_factory=list)
-    counts: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "counts": dict(sorted(self.counts.items())),
-            "findings": [f.as_dict() for f in self.findings],
-        }
 
 
 @dataclass(frozen=True)
@@ -141,29 +67,40 @@ class _BatchRow:
     event_count: int
 
 
-def audit(session: Session, client: ChainClient, domain: SigningDomain) -> AuditReport:
+@dataclass(frozen=True)
+class Resume:
+    """Where an incremental audit starts: events up to ``after_seq`` were verified, with these last nonces."""
+
+    after_seq: int
+    nonces: dict[int, int]
+
+
+def audit(session: Session, client: ChainClient, domain: SigningDomain, since: Resume | None = None) -> AuditReport:
     """Check the whole ledger against itself and the chain; findings name each bad event, batch, anchor or row.
 
-    ``domain`` is the network's signing domain (``LOTLINE_CHAIN_ID``), under which every event was signed.
+    ``domain`` is the network's signing domain (``LOTLINE_CHAIN_ID``), under which every event was signed. With
+    ``since``, only the events after it are rehashed and their signatures and proofs checked; anchors, batch
+    chains and derived tables are checked whole (``chain.checkpoint``).
     """
+    since = since or Resume(0, {})
     if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     report = AuditReport()
     anchors = _check_anchors(session, client, report)
-    _check_events(session, anchors, report)
-    _check_signatures(session, domain, report)
+    _check_events(session, anchors, report, since.after_seq)
+    _check_signatures(session, domain, report, since)
     _check_batches(session, client, report)
     for found in check_projections(session):
-        kind = _KIND_OF_TABLE[found.table]
+        kind = KIND_OF_TABLE[found.table]
         report.findings.append(Finding(kind, found.detail, batch_id=found.batch_id, table=found.table, row=found.row))
     report.findings.extend(recall_target_findings(session, client))
     return report
 
 
-def _check_signatures(session: Session, domain: SigningDomain, report: AuditReport) -> None:
+def _check_signatures(session: Session, domain: SigningDomain, report: AuditReport, since: Resume) -> None:
     """Every event's signature in ledger order (nonces must increase), and the rows anchoring refused."""
     addresses = dict(session.execute(select(Organisation.id, Organisation.chain_address)).all())
-    book = NonceBook({})
+    book = NonceBook(dict(since.nonces))
     rows = session.execute(
         select(
             Event.seq,
@@ -175,6 +112,7 @@ def _check_signatures(session: Session, domain: SigningDomain, report: AuditRepo
             Event.signature,
             Event.recorded_at,
         )
+        .where(Event.seq > since.after_seq)
         .order_by(Event.seq)
         .execution_options(yield_per=_STREAM)
     )
@@ -220,9 +158,10 @@ def _check_anchors(session: Session, client: ChainClient, report: AuditReport) -
     return roots
 
 
-def _check_events(session: Session, anchors: dict[int, bytes], report: AuditReport) -> None:
+def _check_events(session: Session, anchors: dict[int, bytes], report: AuditReport, after_seq: int) -> None:
     rows = session.execute(
         select(Event.event_id, Event.document, Event.anchor_id, Event.merkle_proof)
+        .where(Event.seq > after_seq)
         .order_by(Event.seq)
         .execution_options(yield_per=_STREAM)
     )

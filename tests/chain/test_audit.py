@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chain.anchoring import anchor_pending
 from chain.anvil import running_embedded_node
 from chain.audit import AuditReport, Finding, FindingKind, audit
+from chain.checkpoint import checkpoint_key, verify_ledger
 from chain.client import ChainClient
 from chain.jobs import run_chain_jobs
 from ledger import trade
@@ -33,6 +34,7 @@ from ledger.models import (
     Movement,
     OutboxEntry,
     RecallTarget,
+    VerifyCheckpoint,
 )
 from recall.service import BatchRef, open_recall
 from tests.chain.forgery import forge_event
@@ -342,3 +344,56 @@ def test_a_forged_event_row_is_reported_by_its_signature_and_as_refused_once_the
         (FindingKind.SIGNATURE_INVALID, forged.event_id),
         (FindingKind.EVENT_REFUSED, forged.event_id),
     ]
+
+
+# Incremental verification: from the last clean full run's checkpoint.
+
+KEY = checkpoint_key("test-master-secret")
+
+
+def run_verify(db: Session, chain: ChainClient, net: Network, *, since_checkpoint: bool) -> AuditReport:
+    db.commit()
+    report = verify_ledger(db, chain, net.signer.domain, KEY, since_checkpoint=since_checkpoint)
+    db.commit()
+    return report
+
+
+def test_an_incremental_run_checks_only_the_events_after_the_last_clean_runs_checkpoint(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    assert run_verify(db, chain, net, since_checkpoint=False).ok
+    checkpoint = db.scalars(select(VerifyCheckpoint)).one()
+    ship_and_receive(db, net)
+
+    report = run_verify(db, chain, net, since_checkpoint=True)
+
+    assert report.ok, report.findings
+    assert (report.counts["events"], report.counts["verified_after_seq"]) == (2, checkpoint.last_event_seq)
+
+
+def test_an_incremental_run_finds_a_forged_event_after_the_checkpoint(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    assert run_verify(db, chain, net, since_checkpoint=False).ok
+    forged = forge_event(db, net)
+
+    report = run_verify(db, chain, net, since_checkpoint=True)
+
+    assert [(f.kind, f.event_id) for f in report.findings] == [(FindingKind.SIGNATURE_INVALID, forged.event_id)]
+
+
+def test_a_checkpoint_moved_forward_with_sql_is_reported_and_everything_is_verified(
+    db: Session, net: Network, chain: ChainClient
+) -> None:
+    assert run_verify(db, chain, net, since_checkpoint=False).ok
+    forged = forge_event(db, net)
+    db.execute(update(VerifyCheckpoint).values(last_event_seq=forged.seq))
+
+    report = run_verify(db, chain, net, since_checkpoint=True)
+
+    checkpoint_id = db.scalars(select(VerifyCheckpoint.id)).one()
+    assert [(f.kind, f.event_id, f.row) for f in report.findings] == [
+        (FindingKind.CHECKPOINT_INVALID, None, f"id={checkpoint_id}"),
+        (FindingKind.SIGNATURE_INVALID, forged.event_id, None),
+    ]
+    assert report.counts["events"] == 6

@@ -149,11 +149,16 @@ def org_create(
 
 
 @app.command()
-def verify(as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False) -> None:
-    """Audit the whole ledger against the chain: every hash recomputed, every batch chain and proof checked."""
+def verify(
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    since_checkpoint: Annotated[
+        bool, typer.Option("--since-checkpoint", help="check only events after the last clean verification")
+    ] = False,
+) -> None:
+    """Audit the whole ledger against the chain: every hash, signature, batch chain, proof and derived row."""
     import json
 
-    from chain.audit import audit
+    from chain.checkpoint import checkpoint_key, verify_ledger
     from chain.client import ChainClient
     from chain.deploy import read_deployment
     from ledger.db import make_engine, make_session_factory
@@ -163,18 +168,19 @@ def verify(as_json: Annotated[bool, typer.Option("--json", help="print the repor
     deployment = read_deployment(settings.data_dir / "deployment.json")
     client = ChainClient(settings.resolved_chain_rpc_url, contract_address=deployment["address"])
     engine = make_engine(settings.resolved_database_url)
+    domain, key = SigningDomain(chain_id=settings.chain_id), checkpoint_key(settings.secret_key)
     try:
         with make_session_factory(engine)() as session:
-            report = audit(session, client, SigningDomain(chain_id=settings.chain_id))
+            report = verify_ledger(session, client, domain, key, since_checkpoint=since_checkpoint)
+            session.commit()
     finally:
         engine.dispose()
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
-        summary = report.as_dict()
-        typer.echo(json.dumps({k: v for k, v in summary.items() if k != "findings"}, ensure_ascii=False))
-        for finding in summary.get("findings", []):
-            typer.echo(f"  {finding}")
+        typer.echo(json.dumps(dict(sorted(report.counts.items())), ensure_ascii=False))
+        for finding in report.findings:
+            typer.echo(f"  {finding.as_text()}")
         typer.echo("ledger and chain agree" if report.ok else "ledger and chain DISAGREE")
     raise typer.Exit(0 if report.ok else 1)
 
