@@ -49,15 +49,21 @@ def verify_ledger(
         report.findings.insert(0, invalid)
     report.counts["verified_after_seq"] = resume.after_seq if resume else 0
     if report.ok:
-        last_seq = session.scalar(select(func.max(Event.seq))) or 0
-        nonces = {
-            str(org_id): int(nonce)
-            for org_id, nonce in session.execute(
-                select(Event.org_id, func.max(Event.nonce)).where(Event.seq <= last_seq).group_by(Event.org_id)
-            )
-        }
-        session.add(VerifyCheckpoint(last_event_seq=last_seq, nonces=nonces, mac=_mac(key, last_seq, nonces)))
+        record_checkpoint(session, key, session.scalar(select(func.max(Event.seq))) or 0)
     return report
+
+
+def record_checkpoint(session: Session, key: bytes, last_seq: int) -> VerifyCheckpoint:
+    """A checkpoint after event ``last_seq``, with each organisation's last nonce up to it, MAC'd with ``key``."""
+    nonces = {
+        str(org_id): int(nonce)
+        for org_id, nonce in session.execute(
+            select(Event.org_id, func.max(Event.nonce)).where(Event.seq <= last_seq).group_by(Event.org_id)
+        )
+    }
+    checkpoint = VerifyCheckpoint(last_event_seq=last_seq, nonces=nonces, mac=_mac(key, last_seq, nonces))
+    session.add(checkpoint)
+    return checkpoint
 
 
 def _resume(session: Session, key: bytes) -> tuple[Resume | None, Finding | None]:
