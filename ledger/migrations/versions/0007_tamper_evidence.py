@@ -2,8 +2,7 @@
 
 Outbox rows the anchoring worker refused (an event whose signature does not verify against its organisation's
 address, or whose nonce or deadline is out of order): when and why, so the row is quarantined rather than anchored
-and `lotline verify` reports it; and the checkpoints of full verifications that an incremental one resumes
-from. See docs/anchoring.md.
+and `lotline verify` reports it. See docs/anchoring.md.
 
 Revision ID: 0007
 Revises: 0005
@@ -24,15 +23,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "verify_checkpoints",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("last_event_seq", sa.BigInteger(), nullable=False),
-        sa.Column("nonces", sa.JSON(), nullable=False),
-        sa.Column("mac", sa.String(length=64), nullable=False),
-        sa.Column("created_at", ledger.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_verify_checkpoints")),
-    )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("refused_at", ledger.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("refusal", sa.String(length=300), nullable=True))
@@ -42,4 +32,3 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("refusal")
         batch_op.drop_column("refused_at")
-    op.drop_table("verify_checkpoints")
