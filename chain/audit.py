@@ -3,12 +3,15 @@
 The ledger can be edited by anyone with database access; the chain cannot. So every check starts from what
 is stored and ends at something the chain fixed:
 
-* **events** — each document must still hash (CBV 2.0, without its ``eventID``) to its event id, and an
-  anchored event's Merkle proof must lead from its digest to its anchor's root;
+* **events** — each document must still hash (CBV 2.0, without its ``eventID``) to its event id, its signature
+  must be its organisation's with nonces increasing (``ledger.signature_check``), an anchored event's Merkle
+  proof must lead from its digest to its anchor's root, and an event the anchoring worker refused is reported;
 * **anchors** — each confirmed root must be on chain with the same event total, and still have its events;
 * **batches** — each batch's hash chain is re-folded from its links in position order (a deleted, reordered
   or altered event breaks it at a position), must end at the batch row's head and count, and must pass
-  through the head the chain holds at the chain's count; the registration hash must be the chain's.
+  through the head the chain holds at the chain's count; the registration hash must be the chain's;
+* **derived tables** — batch rows, movements, holdings and item codes replayed from what the events and
+  registrations commit to (``ledger.projection``), and each recall's batches against the chain's recall record.
 
 Events past the chain's count (or in anchors not yet confirmed) are *pending*, counted, not findings: the
 ledger anchors asynchronously.
@@ -19,70 +22,40 @@ PostgreSQL). On SQLite any transaction holds the write lock, so scans wait while
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chain.artifacts import RecallStatus
 from chain.client import ChainClient
+from chain.findings import KIND_OF_TABLE, AuditReport, Finding, FindingKind
 from ledger.errors import LotlineError
 from ledger.event_hash import event_hash, hash_digest
 from ledger.merkle import ZERO_HEAD, chain_head, verify_proof
-from ledger.models import Anchor, AnchorStatus, Batch, Event, EventBatch, Product
+from ledger.models import (
+    Anchor,
+    AnchorStatus,
+    Batch,
+    Event,
+    EventBatch,
+    Organisation,
+    OutboxEntry,
+    Product,
+    RecallDetail,
+    RecallTarget,
+)
+from ledger.projection import check_projections
+from ledger.signature_check import NonceBook, SignedRow
+from ledger.signing import SigningDomain
+
+__all__ = ["AuditReport", "Finding", "FindingKind", "Resume", "audit", "recall_target_findings"]
 
 _STREAM: Final = 2_000
-
-
-class FindingKind(StrEnum):
-    EVENT_EDITED = "event_edited"
-    """The stored document no longer hashes to the event id (or names another id)."""
-    PROOF_INVALID = "proof_invalid"
-    """An anchored event's proof does not lead from its digest to its anchor's root."""
-    ANCHOR_MISMATCH = "anchor_mismatch"
-    """A confirmed root is not on chain, carries another event total, or lost events in the ledger."""
-    BATCH_CHAIN_BROKEN = "batch_chain_broken"
-    """A batch's links are missing, out of order or altered from ``position`` on."""
-    BATCH_HEAD_MISMATCH = "batch_head_mismatch"
-    """The batch row's head or count is not where its links end."""
-    CHAIN_HEAD_MISMATCH = "chain_head_mismatch"
-    """The ledger's head at the chain's count is not the head on chain."""
-    REGISTRATION_MISMATCH = "registration_mismatch"
-    """The batch's registration hash is not the one registered on chain."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: FindingKind
-    detail: str
-    event_id: str | None = None
-    batch_id: int | None = None
-    batch: str | None = None
-    """The batch as people name it: ``GTIN/lot``."""
-    position: int | None = None
-    anchor_id: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: (str(v) if k == "kind" else v) for k, v in asdict(self).items() if v is not None}
-
-
-@dataclass
-class AuditReport:
-    findings: list[Finding] = field(default_factory=list)
-    counts: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "counts": dict(sorted(self.counts.items())),
-            "findings": [f.as_dict() for f in self.findings],
-        }
+_UNHASHED: Final = frozenset({"errorDeclaration", "recordTime"})
+"""Fields the CBV 2.0 hash leaves out that the ledger never keeps in a stored document (docs/anchoring.md)."""
 
 
 @dataclass(frozen=True)
@@ -94,15 +67,71 @@ class _BatchRow:
     event_count: int
 
 
-def audit(session: Session, client: ChainClient) -> AuditReport:
-    """Check the whole ledger against itself and the chain; findings name each bad event, batch or anchor."""
+@dataclass(frozen=True)
+class Resume:
+    """Where an incremental audit starts: events up to ``after_seq`` were verified, with these last nonces."""
+
+    after_seq: int
+    nonces: dict[int, int]
+
+
+def audit(session: Session, client: ChainClient, domain: SigningDomain, since: Resume | None = None) -> AuditReport:
+    """Check the whole ledger against itself and the chain; findings name each bad event, batch, anchor or row.
+
+    ``domain`` is the network's signing domain (``LOTLINE_CHAIN_ID``), under which every event was signed. With
+    ``since``, only the events after it are rehashed and their signatures and proofs checked; anchors, batch
+    chains and derived tables are checked whole (``chain.checkpoint``).
+    """
+    since = since or Resume(0, {})
     if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     report = AuditReport()
     anchors = _check_anchors(session, client, report)
-    _check_events(session, anchors, report)
+    _check_events(session, anchors, report, since.after_seq)
+    _check_signatures(session, domain, report, since)
     _check_batches(session, client, report)
+    for found in check_projections(session):
+        kind = KIND_OF_TABLE[found.table]
+        report.findings.append(Finding(kind, found.detail, batch_id=found.batch_id, table=found.table, row=found.row))
+    report.findings.extend(recall_target_findings(session, client))
     return report
+
+
+def _check_signatures(session: Session, domain: SigningDomain, report: AuditReport, since: Resume) -> None:
+    """Every event's signature in ledger order (nonces must increase), and the rows anchoring refused."""
+    addresses = dict(session.execute(select(Organisation.id, Organisation.chain_address)).all())
+    book = NonceBook(dict(since.nonces))
+    rows = session.execute(
+        select(
+            Event.seq,
+            Event.event_id,
+            Event.org_id,
+            Event.signer,
+            Event.nonce,
+            Event.deadline,
+            Event.signature,
+            Event.recorded_at,
+        )
+        .where(Event.seq > since.after_seq)
+        .order_by(Event.seq)
+        .execution_options(yield_per=_STREAM)
+    )
+    for partition in rows.partitions():
+        signed = [SignedRow(*row) for row in partition]
+        problems = book.check(signed, domain, addresses)
+        for row in signed:
+            if row.seq in problems:
+                found = Finding(FindingKind.SIGNATURE_INVALID, problems[row.seq], event_id=row.event_id)
+                report.findings.append(found)
+    refused = session.execute(
+        select(Event.event_id, OutboxEntry.refusal)
+        .join(OutboxEntry, OutboxEntry.event_seq == Event.seq)
+        .where(OutboxEntry.refused_at.is_not(None))
+        .order_by(Event.seq)
+    )
+    for event_id, refusal in refused:
+        detail = f"the anchoring worker refused it: {refusal}"
+        report.findings.append(Finding(FindingKind.EVENT_REFUSED, detail, event_id=event_id))
 
 
 def _check_anchors(session: Session, client: ChainClient, report: AuditReport) -> dict[int, bytes]:
@@ -129,9 +158,10 @@ def _check_anchors(session: Session, client: ChainClient, report: AuditReport) -
     return roots
 
 
-def _check_events(session: Session, anchors: dict[int, bytes], report: AuditReport) -> None:
+def _check_events(session: Session, anchors: dict[int, bytes], report: AuditReport, after_seq: int) -> None:
     rows = session.execute(
         select(Event.event_id, Event.document, Event.anchor_id, Event.merkle_proof)
+        .where(Event.seq > after_seq)
         .order_by(Event.seq)
         .execution_options(yield_per=_STREAM)
     )
@@ -145,6 +175,9 @@ def _check_events(session: Session, anchors: dict[int, bytes], report: AuditRepo
         if rehashed != event_id or document.get("eventID") != event_id:
             detail = f"the stored document hashes to {rehashed}" if rehashed else "the stored document is not EPCIS"
             report.findings.append(Finding(FindingKind.EVENT_EDITED, detail, event_id=event_id))
+        if unhashed := sorted(_UNHASHED.intersection(document)):
+            detail = f"the stored document carries {', '.join(unhashed)}, outside its hash: no ledger writer stores it"
+            report.findings.append(Finding(FindingKind.UNHASHED_CONTENT, detail, event_id=event_id))
         root = anchors.get(anchor_id) if anchor_id is not None else None
         if root is None:
             report.counts["events_pending"] += 1
@@ -253,3 +286,29 @@ def _check_batch(
     report.findings.extend(
         Finding(kind, detail, batch_id=batch_id, batch=row.label, position=position) for kind, detail, position in found
     )
+
+
+def recall_target_findings(session: Session, client: ChainClient) -> list[Finding]:
+    """Each recall on chain covers exactly the batches its targets name in the ledger (a deleted target shows)."""
+    targets: dict[int, set[str]] = defaultdict(set)
+    for recall_id, key in session.execute(
+        select(RecallTarget.recall_id, Batch.batch_key).join(Batch, Batch.id == RecallTarget.batch_id)
+    ):
+        targets[recall_id].add(key)
+    findings = []
+    for recall_id, chain_recall_id in session.execute(
+        select(RecallDetail.recall_id, RecallDetail.chain_recall_id).order_by(RecallDetail.recall_id)
+    ):
+        record = client.recall_record(bytes.fromhex(chain_recall_id[2:]))
+        if record.status == RecallStatus.NONE:
+            continue  # not opened on chain yet: its chain job is pending
+        on_chain = {"0x" + key.hex() for key in record.batch_keys}
+        if on_chain != targets[recall_id]:
+            missing, extra = sorted(on_chain - targets[recall_id]), sorted(targets[recall_id] - on_chain)
+            detail = f"batches recalled on chain but not targeted: {missing}; targeted but not on chain: {extra}"
+            findings.append(
+                Finding(
+                    FindingKind.RECALL_TARGET_MISMATCH, detail, table="recall_targets", row=f"recall_id={recall_id}"
+                )
+            )
+    return findings

@@ -14,7 +14,16 @@ from ledger.models.base import (
     ShipmentStatus,
     utcnow,
 )
-from ledger.models.control import Anchor, ChainJob, Hold, IdempotencyRecord, OutboxEntry, Recall, RecallTarget
+from ledger.models.control import (
+    Anchor,
+    ChainJob,
+    Hold,
+    IdempotencyRecord,
+    OutboxEntry,
+    Recall,
+    RecallTarget,
+    VerifyCheckpoint,
+)
 from ledger.models.events import Event, EventBatch, EventEpc, Holding, Movement, Shipment, ShipmentLine, Transformation
 from ledger.models.goods import Batch, Code, CodeRun, Document, Product
 from ledger.models.parties import ApiToken, Location, Organisation
@@ -54,6 +63,7 @@ __all__ = [
     "ShipmentLine",
     "ShipmentStatus",
     "Transformation",
+    "VerifyCheckpoint",
     "utcnow",
 ]
 

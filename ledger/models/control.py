@@ -126,3 +126,20 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(SmallInteger)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[Created]
+
+
+class VerifyCheckpoint(Base):
+    """A full ``lotline verify`` that found nothing: where an incremental run (``--since-checkpoint``) resumes.
+
+    ``nonces`` is each organisation's last nonce up to ``last_event_seq`` (so signatures after it are checked in
+    order); ``mac`` is an HMAC-SHA-256 of the row under a key derived from ``LOTLINE_SECRET_KEY``, so a row
+    written with SQL alone cannot move the checkpoint forward past a forged event (docs/anchoring.md).
+    """
+
+    __tablename__ = "verify_checkpoints"
+
+    id: Mapped[IdPK]
+    last_event_seq: Mapped[int] = mapped_column(BigInteger)
+    nonces: Mapped[dict[str, int]] = mapped_column(JSON)
+    mac: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[Created]

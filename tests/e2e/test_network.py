@@ -4,7 +4,7 @@ Celery worker (embedded broker, or Redis with LOTLINE_TEST_BROKER_URL), the test
 Register organisations, a product and a batch with a document; issue 1,000 codes; ship and receive through three
 tiers; sell; then the consumer page shows the journey and every event's proof verifies on chain. Then the chain
 and the worker are killed, scans are still taken, and they are anchored once both return. Last, rows are edited
-behind the ledger's back and `lotline verify` names exactly those rows.
+behind the ledger's back (events, batches, holdings, codes) and `lotline verify` names exactly those rows.
 """
 
 from __future__ import annotations
@@ -295,10 +295,25 @@ def test_lotline_verify_reports_exactly_the_rows_edited_behind_its_back(
             text("UPDATE batches SET registration_hash = :h WHERE id = :b"),
             {"h": "0x" + "ab" * 32, "b": trade.batch_id},
         )
+        # Derived rows too: the market's holding, and the code it sold put back on the shelf.
+        market = conn.execute(
+            text("SELECT org_id FROM holdings WHERE batch_id = :b AND consumed > 0"), {"b": trade.batch_id}
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE holdings SET on_hand = on_hand + 100 WHERE org_id = :o AND batch_id = :b"),
+            {"o": market, "b": trade.batch_id},
+        )
+        sold = conn.execute(text("SELECT id FROM codes WHERE status = 'sold'")).scalar_one()
+        conn.execute(text("UPDATE codes SET status = 'active', consumed_at = NULL WHERE id = :c"), {"c": sold})
     report = stack.lotline("verify", "--json")
     assert report.returncode == 1, report.stdout + report.stderr
     findings = json.loads(report.stdout)["findings"]
     assert {f.get("event_id") for f in findings if f.get("event_id")} == {edited_event}
     assert {f.get("batch_id") for f in findings if f.get("batch_id")} == {trade.batch_id}
+    assert {(f["kind"], f["table"], f["row"]) for f in findings if f.get("table")} == {
+        ("registration_edited", "batches", f"id={trade.batch_id}"),
+        ("holding_mismatch", "holdings", f"org_id={market},batch_id={trade.batch_id}"),
+        ("code_mismatch", "codes", f"id={sold}"),
+    }
     proof = stack.get(f"/api/v1/verify/events/{edited_event}").json()
     assert proof["hash_matches"] is False

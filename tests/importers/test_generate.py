@@ -282,7 +282,7 @@ def test_the_audit_finds_nothing_wrong_and_everything_pending_on_a_never_anchore
     with running_embedded_node(tmp_path / "chain", balances={DEPLOYER: 10**24}) as url:
         client = ChainClient(url)
         client.deploy(DEPLOYER_KEY, DEPLOYER, DEPLOYER)
-        report = audit(db, client)
+        report = audit(db, client, SigningDomain(chain_id=get_settings().chain_id))
     assert report.ok, report.findings[:5]
     links = db.scalar(select(func.count()).select_from(EventBatch))
     assert report.counts["events"] == report.counts["events_pending"] == EVENTS

@@ -25,7 +25,7 @@ def proof_page(
 ) -> HTMLResponse:
     """The same check as ``GET /api/v1/verify/events/{event_id}``, shown step by step."""
     try:
-        proof = event_proof(session, state.chain_client(), normalise_event_id(event_id, ver))
+        proof = event_proof(session, state.chain_client(), normalise_event_id(event_id, ver), state.signer.domain)
         view = readable_proof(session, proof)
     except (errors.UnknownEvent, errors.InvalidEvent):
         return PAGES.not_found(request, "not_found.event", home="/")

@@ -22,9 +22,10 @@ HEX_DIGEST: Final = re.compile(r"[0-9a-fA-F]{64}")
 @router.get("/verify/events/{event_id:path}", response_model=EventProof, responses=error_responses(errors.UnknownEvent))
 def verify_event(event_id: str, session: ReadSessionDep, state: StateDep, ver: str | None = None) -> EventProof:
     """An event, its CBV 2.0 hash recomputed, its signature, its Merkle proof, tx and block, and the contract's own
-    verdict on the proof (``status``: pending, anchored, verified or mismatch). Public: proofs reveal nothing
+    verdict on the proof (``status``: pending, anchored, verified, mismatch, or refused when the signature is not
+    its organisation's and anchoring refused it). Public: proofs reveal nothing
     beyond the event, which the consumer page already shows in part."""
-    return event_proof(session, state.chain_client(), normalise_event_id(event_id, ver))
+    return event_proof(session, state.chain_client(), normalise_event_id(event_id, ver), state.signer.domain)
 
 
 def normalise_event_id(event_id: str, ver: str | None) -> str:

@@ -15,6 +15,8 @@ class SignatureOut(Response):
     deadline: int
     signature: str
     organisation: str | None
+    valid: bool = Field(description="the signature recovers to the organisation's registered address, in time")
+    problem: str | None = Field(default=None, description="why the signature is not valid")
 
 
 class AnchorOut(Response):
@@ -46,4 +48,4 @@ class EventProof(Response):
     signature: SignatureOut
     anchor: AnchorOut | None = Field(description="none until the event is in a confirmed anchor")
     on_chain: ChainVerdict | ChainUnreachable | None = Field(description="none when there is no chain to ask")
-    status: Literal["pending", "anchored", "verified", "mismatch"]
+    status: Literal["pending", "anchored", "verified", "mismatch", "refused"]

@@ -1,4 +1,9 @@
-"""Proof of one event: its hash recomputed, its signature, its Merkle proof, and the contract's own verdict."""
+"""Proof of one event: its hash recomputed, its signature, its Merkle proof, and the contract's own verdict.
+
+The signature is checked against the organisation's registered address (``ledger.signature_check``; the nonce
+order needs the organisation's history, which ``lotline verify`` checks). An event whose signature fails is
+never ``verified``: ``refused`` when the anchoring worker refused it, ``mismatch`` if it is anchored anyway.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,13 @@ from chain.client import ChainClient, ChainUnavailable
 from ledger import errors
 from ledger.event_hash import event_hash, hash_digest
 from ledger.merkle import verify_proof
-from ledger.models import Anchor, AnchorStatus, Event, Organisation
+from ledger.models import Anchor, AnchorStatus, Event, Organisation, OutboxEntry
+from ledger.signature_check import SignedRow, signature_problem
+from ledger.signing import SigningDomain
 from trace_api.verify.schemas import AnchorOut, ChainUnreachable, ChainVerdict, EventProof, SignatureOut
 
 
-def event_proof(session: Session, client: ChainClient | None, event_id: str) -> EventProof:
+def event_proof(session: Session, client: ChainClient | None, event_id: str, domain: SigningDomain) -> EventProof:
     """``status``: pending until the event is in a confirmed anchor, then anchored; verified or mismatch once
     the contract (when there is one to ask) has checked the proof."""
     event = session.scalar(select(Event).where(Event.event_id == event_id))
@@ -21,6 +28,21 @@ def event_proof(session: Session, client: ChainClient | None, event_id: str) -> 
         raise errors.UnknownEvent(f"no event {event_id}", event_id=event_id)
     recomputed = event_hash({k: v for k, v in event.document.items() if k != "eventID"})
     author = session.get(Organisation, event.org_id)
+    problem = signature_problem(
+        SignedRow(
+            event.seq,
+            event.event_id,
+            event.org_id,
+            event.signer,
+            event.nonce,
+            event.deadline,
+            event.signature,
+            event.recorded_at,
+        ),
+        domain,
+        author.chain_address if author else None,
+        None,
+    )
     proof = EventProof(
         event_id=event.event_id,
         event=event.document,
@@ -32,6 +54,8 @@ def event_proof(session: Session, client: ChainClient | None, event_id: str) -> 
             deadline=event.deadline,
             signature=event.signature,
             organisation=author.name if author else None,
+            valid=problem is None,
+            problem=problem,
         ),
         anchor=None,
         on_chain=None,
@@ -39,6 +63,8 @@ def event_proof(session: Session, client: ChainClient | None, event_id: str) -> 
     )
     anchor = session.get(Anchor, event.anchor_id) if event.anchor_id is not None else None
     if anchor is None or anchor.status is not AnchorStatus.CONFIRMED or event.merkle_proof is None:
+        refused = session.scalar(select(OutboxEntry.refused_at).where(OutboxEntry.event_seq == event.seq))
+        proof.status = "refused" if refused is not None else "pending"
         return proof
     return _checked(proof, event, anchor, client)
 
@@ -68,5 +94,5 @@ def _checked(proof: EventProof, event: Event, anchor: Anchor, client: ChainClien
         proof.on_chain = ChainUnreachable(error=error.detail)
         return proof
     proof.on_chain = ChainVerdict(root_block=record.block_number, event_total=record.event_total, verified=verified)
-    proof.status = "verified" if verified and proof.hash_matches else "mismatch"
+    proof.status = "verified" if verified and proof.hash_matches and proof.signature.valid else "mismatch"
     return proof
