@@ -117,8 +117,12 @@ def lock_batches(session: Session, batch_ids: Iterable[int]) -> dict[int, Batch]
 
 
 def lock_holding(session: Session, org_id: int, batch_id: int) -> Holding | None:
+    # populate_existing: the locked row's counters, not those of a copy read earlier in this transaction.
     return session.scalar(
-        select(Holding).where(Holding.org_id == org_id, Holding.batch_id == batch_id).with_for_update()
+        select(Holding)
+        .where(Holding.org_id == org_id, Holding.batch_id == batch_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ledger import terms
 from ledger.models import (
@@ -167,7 +167,13 @@ def event_step(session: Session, event_seq: int) -> Step | None:
 def _steps(session: Session, seqs: list[int], batch_id: int | None) -> list[Step]:
     if not seqs:
         return []
-    events = session.scalars(select(Event).where(Event.seq.in_(seqs)).order_by(Event.event_time, Event.seq)).all()
+    # The documents stay unread: a code issuance's lists ten thousand EPCs, and a step shows none of them.
+    events = session.scalars(
+        select(Event)
+        .options(defer(Event.document), defer(Event.merkle_proof))
+        .where(Event.seq.in_(seqs))
+        .order_by(Event.event_time, Event.seq)
+    ).all()
     org_ids = {e.org_id for e in events}
     moves: dict[int, list[Movement]] = defaultdict(list)
     movements = select(Movement).where(Movement.event_seq.in_(seqs))

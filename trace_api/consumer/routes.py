@@ -12,17 +12,20 @@ from pathlib import Path
 from typing import Final
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from ledger import errors
 from ledger.identifiers import DigitalLink
 from trace_api.web.deps import ReadSessionDep, StateDep
 from trace_api.web.errors import error_responses, refusal
-from trace_api.web.lookup import PublicView, public_view
+from trace_api.web.lookup import PublicView
 from trace_api.web.render import Pages
+from trace_api.web.view_cache import CachedView, ViewCache
 
 router = APIRouter(tags=["consumer"])
 PAGES: Final = Pages(Path(__file__).parent)
+VIEWS: Final = ViewCache()
+"""The public views this process answered, by code and version (trace_api/web/view_cache.py)."""
 
 # Where the product comes from, by category: the country for imports, the farm for produce, the maker for
 # vaccines. Shown among the product facts, so not repeated among the certificates.
@@ -36,14 +39,14 @@ RESOLVER_PREFIXES: Final = ("/01/", "/00/")
 def item(gtin: str, lot: str, serial: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
     """One pack: product, origin, certificates, journey, recall warning, anchoring proof."""
     link = DigitalLink(gtin=gtin, lot=lot, serial=serial)
-    return answer(request, public_view(session, link, state.settings.public_url))
+    return answer(request, VIEWS.view(session, link, state.settings.public_url))
 
 
 @router.get("/01/{gtin}/10/{lot}", response_model=PublicView, responses=error_responses(errors.UnknownCode))
 def batch(gtin: str, lot: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
     """A batch code (一品一码 at batch level)."""
     link = DigitalLink(gtin=gtin, lot=lot)
-    return answer(request, public_view(session, link, state.settings.public_url))
+    return answer(request, VIEWS.view(session, link, state.settings.public_url))
 
 
 def wants_json(request: Request) -> bool:
@@ -51,10 +54,10 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def answer(request: Request, view: PublicView) -> Response:
+def answer(request: Request, cached: CachedView) -> Response:
     if wants_json(request):
-        return JSONResponse(view.model_dump(mode="json"))
-    return consumer_page(request, view)
+        return Response(cached.json, media_type="application/json")
+    return consumer_page(request, cached.view)
 
 
 def consumer_page(request: Request, view: PublicView) -> HTMLResponse:

@@ -47,12 +47,20 @@ _bearer = HTTPBearer(auto_error=False, description="an organisation's API token"
 
 
 def get_current_org(
+    state: Annotated[AppState, Depends(get_state)],
     session: Annotated[Session, Depends(get_session, scope="function")],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Organisation:
+    """The caller, authenticated on a read-only connection and then handed to the request's session unread.
+
+    On SQLite the request's session takes the write lock (``BEGIN IMMEDIATE``) at its first statement: looking the
+    token up there held the lock for a read that needs none, and every other request queued behind it
+    (docs/performance.md). ``merge(load=False)`` attaches the organisation without another select."""
     if credentials is None:
         raise NotAuthenticated("this endpoint needs an organisation's bearer token (Authorization: Bearer …)")
-    return authenticate(session, credentials.credentials)
+    with state.readers() as reader:
+        org = authenticate(reader, credentials.credentials)
+    return session.merge(org, load=False)
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
