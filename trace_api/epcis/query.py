@@ -24,10 +24,12 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.coldchain.sensors import SensorQuery
+from ledger.declarations import declaration_of, declarations_of, reason_forms
+from ledger.declarations import published as published_declaration
 from ledger.epc_uri import canonical_uri
 from ledger.errors import InvalidInput, UnknownEvent
 from ledger.event_hash import STANDARD_CONTEXT
-from ledger.models import Event, EventBatch, Movement, Organisation, Role
+from ledger.models import ErrorDeclaration, Event, EventBatch, Movement, Organisation, Role
 from ledger.terms import party_id
 
 MAX_PER_PAGE: Final = 1000
@@ -57,6 +59,9 @@ class EventQuery:
     biz_locations: Sequence[str] = ()
     read_points: Sequence[str] = ()
     sensor: SensorQuery = field(default_factory=SensorQuery)  # EQ_type, GE_value_CEL, EQ_deviceID, …
+    error_declared: bool | None = None  # EXISTS_errorDeclaration
+    error_reasons: Sequence[str] = ()
+    corrective_event_ids: Sequence[str] = ()
     per_page: int = 30
     next_page_token: str | None = None
 
@@ -77,11 +82,13 @@ def query_events(session: Session, org: Organisation, query: EventQuery) -> Quer
     while scanned < MAX_SCANNED:
         rows = list(session.scalars(statement.where(Event.seq > after).limit(_WINDOW)))
         moved = _moved_for(session, org, [event.seq for event in rows])
+        declarations = declarations_of(session, [event.seq for event in rows])
         for event in rows:
             scanned += 1
             after = event.seq
-            if _matches(event, query) and _may_see(event, org, moved):
-                page.events.append(_as_published(event))
+            declaration = declarations.get(event.seq)
+            if _matches(event, query, declaration) and _may_see(event, org, moved):
+                page.events.append(_as_published(event, declaration))
                 if len(page.events) == query.per_page:
                     break
         if len(page.events) == query.per_page or len(rows) < _WINDOW:
@@ -96,7 +103,7 @@ def get_event(session: Session, org: Organisation, event_id: str) -> dict[str, A
     event = session.scalar(statement)
     if event is None or not _may_see(event, org, _moved_for(session, org, [event.seq])):
         raise UnknownEvent(f"no event {event_id} is visible to {org.name}", event_id=event_id)
-    return _as_published(event)
+    return _as_published(event, declaration_of(session, event.seq))
 
 
 def query_document(events: Sequence[Mapping[str, Any]], *, query_name: str = "SimpleEventQuery") -> dict[str, Any]:
@@ -145,6 +152,13 @@ def _sql_filters(statement: Select[Event], query: EventQuery) -> Select[Event]:
     ):
         if bound is not None:
             statement = statement.where(column >= bound if lower else column < bound)
+    declared = select(ErrorDeclaration.event_seq)
+    if query.error_reasons:
+        declared = declared.where(ErrorDeclaration.reason.in_(reason_forms(query.error_reasons)))
+    if query.error_declared or query.error_reasons or query.corrective_event_ids:
+        statement = statement.where(Event.seq.in_(declared))
+    elif query.error_declared is False:
+        statement = statement.where(Event.seq.not_in(declared))
     return statement
 
 
@@ -203,8 +217,12 @@ def _may_see(event: Event, org: Organisation, moved: set[int]) -> bool:
     return bool(named & ours)
 
 
-def _matches(event: Event, query: EventQuery) -> bool:
+def _matches(event: Event, query: EventQuery, declaration: ErrorDeclaration | None) -> bool:
     document = event.document
+    if query.corrective_event_ids and not (
+        declaration and set(query.corrective_event_ids) & set(declaration.corrective_event_ids)
+    ):
+        return False
     checks: list[tuple[Sequence[str], Iterator[str], bool]] = [
         (query.match_epc, _values(document, ("epcList", "childEPCs"), ()), True),
         (
@@ -259,9 +277,13 @@ def _canonical(uri: str) -> str:
     return canonical_uri(uri) or uri
 
 
-def _as_published(event: Event) -> dict[str, Any]:
-    """The stored event as EPCIS publishes it: our eventID (its hash) and our recordTime."""
-    return {**event.document, "recordTime": _utc(event.recorded_at)}
+def _as_published(event: Event, declaration: ErrorDeclaration | None) -> dict[str, Any]:
+    """The stored event as EPCIS publishes it: our eventID (its hash), our recordTime, and its error declaration
+    (which the hash ignores) when one was captured."""
+    published = {**event.document, "recordTime": _utc(event.recorded_at)}
+    if declaration is not None:
+        published["errorDeclaration"] = published_declaration(declaration)
+    return published
 
 
 def _utc(moment: datetime) -> str:

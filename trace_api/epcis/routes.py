@@ -132,6 +132,9 @@ def list_events(
     match_epc: Annotated[str | None, Query(alias="MATCH_epc")] = None,
     match_any_epc: Annotated[str | None, Query(alias="MATCH_anyEPC")] = None,
     match_epc_class: Annotated[str | None, Query(alias="MATCH_epcClass")] = None,
+    exists_error_declaration: Annotated[bool | None, Query(alias="EXISTS_errorDeclaration")] = None,
+    eq_error_reason: Annotated[str | None, Query(alias="EQ_errorReason")] = None,
+    eq_corrective_event_id: Annotated[str | None, Query(alias="EQ_correctiveEventID")] = None,
     per_page: Annotated[int, Query(alias="perPage", ge=1, le=MAX_PER_PAGE)] = 30,
     next_page_token: Annotated[str | None, Query(alias="nextPageToken", max_length=32)] = None,
 ) -> Any:
@@ -142,7 +145,10 @@ def list_events(
     ``EQ_deviceID``, ``EQ_dataProcessingMethod``, ``EQ_bizRules`` and the other ``EQ_`` fields of a report,
     ``GE_time``/``LT_time``, and ``EQ_``/``GT_``/``GE_``/``LT_``/``LE_`` on ``value``, ``minValue``, ``maxValue``,
     ``meanValue``, ``sDev`` or ``percValue`` with a unit (``GE_value_CEL=8``; temperatures compare across CEL, FAH
-    and KEL)."""
+    and KEL).
+
+    Error declarations: ``EXISTS_errorDeclaration`` (an event declared erroneous; ``false`` for the others),
+    ``EQ_errorReason`` (``incorrect_data``, in any CBV spelling) and ``EQ_correctiveEventID``."""
     query = EventQuery(
         event_types=_pipe(event_type),
         ge_event_time=ge_event_time,
@@ -158,6 +164,9 @@ def list_events(
         match_any_epc=_pipe(match_any_epc),
         match_epc_class=_pipe(match_epc_class),
         sensor=parse_sensor_query(request.query_params.multi_items()),
+        error_declared=exists_error_declaration,
+        error_reasons=_pipe(eq_error_reason),
+        corrective_event_ids=_pipe(eq_corrective_event_id),
         per_page=per_page,
         next_page_token=next_page_token,
     )
