@@ -28,9 +28,9 @@ from ledger.declarations import declaration_of, declarations_of, reason_forms
 from ledger.declarations import published as published_declaration
 from ledger.epc_uri import canonical_uri
 from ledger.errors import InvalidInput, UnknownEvent
-from ledger.event_hash import STANDARD_CONTEXT
 from ledger.models import ErrorDeclaration, Event, EventBatch, Movement, Organisation, Role
 from ledger.terms import party_id
+from trace_api.epcis.contexts import AnswerContext, without_context
 
 MAX_PER_PAGE: Final = 1000
 MAX_SCANNED: Final = 2000
@@ -70,6 +70,10 @@ class EventQuery:
 class QueryPage:
     events: list[dict[str, Any]] = field(default_factory=list)
     next_page_token: str | None = None
+    context: AnswerContext = field(default_factory=AnswerContext)
+
+    def document(self) -> dict[str, Any]:
+        return query_document(self.events, self.context.context())
 
 
 def query_events(session: Session, org: Organisation, query: EventQuery) -> QueryPage:
@@ -79,19 +83,26 @@ def query_events(session: Session, org: Organisation, query: EventQuery) -> Quer
     statement = _visible(_sql_filters(select(Event), query), org).order_by(Event.seq)
     page = QueryPage()
     scanned = 0
+    full = False
     while scanned < MAX_SCANNED:
         rows = list(session.scalars(statement.where(Event.seq > after).limit(_WINDOW)))
         moved = _moved_for(session, org, [event.seq for event in rows])
         declarations = declarations_of(session, [event.seq for event in rows])
         for event in rows:
             scanned += 1
-            after = event.seq
             declaration = declarations.get(event.seq)
             if _matches(event, query, declaration) and _may_see(event, org, moved):
+                if not page.context.admit(event.document):
+                    full = True  # it needs another @context: it opens the next page
+                    break
+                after = event.seq
                 page.events.append(_as_published(event, declaration))
                 if len(page.events) == query.per_page:
+                    full = True
                     break
-        if len(page.events) == query.per_page or len(rows) < _WINDOW:
+            else:
+                after = event.seq
+        if full or len(rows) < _WINDOW:
             break
     more = session.scalar(select(statement.where(Event.seq > after).limit(1).exists()))
     page.next_page_token = str(after) if more else None
@@ -106,29 +117,21 @@ def get_event(session: Session, org: Organisation, event_id: str) -> dict[str, A
     return _as_published(event, declaration_of(session, event.seq))
 
 
-def query_document(events: Sequence[Mapping[str, Any]], *, query_name: str = "SimpleEventQuery") -> dict[str, Any]:
-    """An EPCISQueryDocument whose @context carries the namespaces of every event it holds, so each event hashes
-    here as it did in the document it was captured in. An event whose prefixes clash with another's keeps its own
-    @context inline (JSON-LD allows it)."""
-    prefixes: dict[str, Any] = {}
-    remote: list[str] = [STANDARD_CONTEXT]
-    body = []
-    for event in events:
-        context = event.get("@context")
-        parts = context if isinstance(context, list) else [context] if context is not None else []
-        terms = {k: v for part in parts if isinstance(part, dict) for k, v in part.items()}
-        if any(prefixes.get(k, v) != v for k, v in terms.items()):
-            body.append(dict(event))
-            continue
-        prefixes.update(terms)
-        remote.extend(p for p in parts if isinstance(p, str) and p not in remote)
-        body.append({k: v for k, v in event.items() if k != "@context"})
+def query_document(
+    events: Sequence[Mapping[str, Any]], context: str | list[Any], *, query_name: str = "SimpleEventQuery"
+) -> dict[str, Any]:
+    """An EPCISQueryDocument of ``events`` under ``context`` (an :class:`AnswerContext`'s, which they agree with)."""
     return {
-        "@context": [*remote, prefixes] if prefixes else remote,
+        "@context": context,
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": _utc(datetime.now(UTC)),
-        "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": body}}},
+        "epcisBody": {
+            "queryResults": {
+                "queryName": query_name,
+                "resultsBody": {"eventList": [without_context(event) for event in events]},
+            }
+        },
     }
 
 

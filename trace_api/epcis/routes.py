@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from importers.epcis_capture import capture, prepare
 from ledger import errors
 from ledger.coldchain.sensors import parse_sensor_query
+from trace_api.epcis.contexts import AnswerContext
 from trace_api.epcis.query import MAX_PER_PAGE, EventQuery, get_event, query_document, query_events
 from trace_api.epcis.schemas import CapturedEvent, CaptureJob
 from trace_api.web.deps import CurrentOrg, SessionDep, StateDep
@@ -176,10 +177,13 @@ def list_events(
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "nextPageToken"]
         next_url = f"{request.url.path}?{urlencode([*params, ('nextPageToken', page.next_page_token)])}"
         headers["Link"] = f'<{next_url}>; rel="next"'
-    return JSONResponse(query_document(page.events), headers=headers)
+    return JSONResponse(page.document(), headers=headers)
 
 
 @router.get("/events/{event_id:path}", responses=error_responses(errors.UnknownEvent))
 def one_event(event_id: str, org: CurrentOrg, session: SessionDep) -> Any:
     """One event by its id (the URL-encoded ``ni:///sha-256;…?ver=CBV2.0`` URI), if the caller may see it."""
-    return JSONResponse(query_document([get_event(session, org, event_id)]))
+    event = get_event(session, org, event_id)
+    context = AnswerContext()
+    context.admit(event)
+    return JSONResponse(query_document([event], context.context()))
