@@ -97,10 +97,10 @@ def items_ever_inside(session: Session, containers: Sequence[Code]) -> list[Code
             for child in children or [c for c, p in parent.items() if p == parent_id]:
                 parent.pop(child, None)
         inside.update(code for code in parent if _enclosed_by(code, parent, wanted))
-    return _item_codes(session, inside) + _items_inside_now(session, containers)
+    return _item_codes(session, inside) + items_inside_now(session, containers)
 
 
-def _items_inside_now(session: Session, containers: Sequence[Code]) -> list[Code]:
+def items_inside_now(session: Session, containers: Sequence[Code]) -> list[Code]:
     """What ``codes.parent_id`` says the containers hold now, at any depth (the projection of the same history)."""
     items: list[Code] = []
     frontier = [c.id for c in containers]
