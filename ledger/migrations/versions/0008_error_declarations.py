@@ -4,7 +4,7 @@ EPCIS 2.0 error declarations kept beside the event they declare erroneous (the C
 ``errorDeclaration``, so a declaration has its original's id). See docs/events.md.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-05 12:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import ledger.models.base
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
