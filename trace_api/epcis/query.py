@@ -31,6 +31,7 @@ from ledger.errors import InvalidInput, UnknownEvent
 from ledger.models import ErrorDeclaration, Event, EventBatch, Movement, Organisation, Role
 from ledger.terms import party_id
 from trace_api.epcis.contexts import AnswerContext, without_context
+from trace_api.epcis.typed import TypedQuery
 
 MAX_PER_PAGE: Final = 1000
 MAX_SCANNED: Final = 2000
@@ -56,6 +57,10 @@ class EventQuery:
     match_epc: Sequence[str] = ()
     match_any_epc: Sequence[str] = ()
     match_epc_class: Sequence[str] = ()
+    match_parent_id: Sequence[str] = ()
+    match_input_epc: Sequence[str] = ()
+    match_output_epc: Sequence[str] = ()
+    typed: TypedQuery = field(default_factory=TypedQuery)  # EQ_bizTransaction_<type>, EQ_source_<type>, …
     biz_locations: Sequence[str] = ()
     read_points: Sequence[str] = ()
     sensor: SensorQuery = field(default_factory=SensorQuery)  # EQ_type, GE_value_CEL, EQ_deviceID, …
@@ -234,11 +239,14 @@ def _matches(event: Event, query: EventQuery, declaration: ErrorDeclaration | No
             True,
         ),
         (query.match_epc_class, _classes(document), True),
+        (query.match_parent_id, _values(document, (), ("parentID",)), True),
+        (query.match_input_epc, _values(document, ("inputEPCList",), ()), True),
+        (query.match_output_epc, _values(document, ("outputEPCList",), ()), True),
         (query.read_points, _ids(document, "readPoint"), False),
         (query.biz_locations, _ids(document, "bizLocation"), False),
     ]
     matched = all(not wanted or _any_match(wanted, found, epc=epc) for wanted, found, epc in checks)
-    return matched and query.sensor.matches(document)
+    return matched and query.typed.matches(document) and query.sensor.matches(document)
 
 
 def _values(document: Mapping[str, Any], lists: Sequence[str], singles: Sequence[str]) -> Iterator[str]:

@@ -22,6 +22,7 @@ from ledger.coldchain.sensors import parse_sensor_query
 from trace_api.epcis.contexts import AnswerContext
 from trace_api.epcis.query import MAX_PER_PAGE, EventQuery, get_event, query_document, query_events
 from trace_api.epcis.schemas import CapturedEvent, CaptureJob
+from trace_api.epcis.typed import parse_typed
 from trace_api.web.deps import CurrentOrg, SessionDep, StateDep
 from trace_api.web.errors import ErrorBody, error_responses
 from trace_api.web.idempotency import run_once
@@ -133,6 +134,9 @@ def list_events(
     match_epc: Annotated[str | None, Query(alias="MATCH_epc")] = None,
     match_any_epc: Annotated[str | None, Query(alias="MATCH_anyEPC")] = None,
     match_epc_class: Annotated[str | None, Query(alias="MATCH_epcClass")] = None,
+    match_parent_id: Annotated[str | None, Query(alias="MATCH_parentID")] = None,
+    match_input_epc: Annotated[str | None, Query(alias="MATCH_inputEPC")] = None,
+    match_output_epc: Annotated[str | None, Query(alias="MATCH_outputEPC")] = None,
     exists_error_declaration: Annotated[bool | None, Query(alias="EXISTS_errorDeclaration")] = None,
     eq_error_reason: Annotated[str | None, Query(alias="EQ_errorReason")] = None,
     eq_corrective_event_id: Annotated[str | None, Query(alias="EQ_correctiveEventID")] = None,
@@ -147,6 +151,9 @@ def list_events(
     ``GE_time``/``LT_time``, and ``EQ_``/``GT_``/``GE_``/``LT_``/``LE_`` on ``value``, ``minValue``, ``maxValue``,
     ``meanValue``, ``sDev`` or ``percValue`` with a unit (``GE_value_CEL=8``; temperatures compare across CEL, FAH
     and KEL).
+
+    Parties and transactions by type: ``EQ_bizTransaction_<type>``, ``EQ_source_<type>``,
+    ``EQ_destination_<type>`` (``EQ_bizTransaction_po=urn:…``; a type in any CBV spelling).
 
     Error declarations: ``EXISTS_errorDeclaration`` (an event declared erroneous; ``false`` for the others),
     ``EQ_errorReason`` (``incorrect_data``, in any CBV spelling) and ``EQ_correctiveEventID``."""
@@ -164,6 +171,10 @@ def list_events(
         match_epc=_pipe(match_epc),
         match_any_epc=_pipe(match_any_epc),
         match_epc_class=_pipe(match_epc_class),
+        match_parent_id=_pipe(match_parent_id),
+        match_input_epc=_pipe(match_input_epc),
+        match_output_epc=_pipe(match_output_epc),
+        typed=parse_typed(request.query_params.multi_items()),
         sensor=parse_sensor_query(request.query_params.multi_items()),
         error_declared=exists_error_declaration,
         error_reasons=_pipe(eq_error_reason),
