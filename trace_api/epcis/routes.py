@@ -131,6 +131,8 @@ def list_events(
     eq_disposition: Annotated[str | None, Query(alias="EQ_disposition")] = None,
     eq_read_point: Annotated[str | None, Query(alias="EQ_readPoint")] = None,
     eq_biz_location: Annotated[str | None, Query(alias="EQ_bizLocation")] = None,
+    wd_read_point: Annotated[str | None, Query(alias="WD_readPoint")] = None,
+    wd_biz_location: Annotated[str | None, Query(alias="WD_bizLocation")] = None,
     match_epc: Annotated[str | None, Query(alias="MATCH_epc")] = None,
     match_any_epc: Annotated[str | None, Query(alias="MATCH_anyEPC")] = None,
     match_epc_class: Annotated[str | None, Query(alias="MATCH_epcClass")] = None,
@@ -166,8 +168,10 @@ def list_events(
         actions=_pipe(eq_action),
         biz_steps=_pipe(eq_biz_step),
         dispositions=_pipe(eq_disposition),
-        read_points=_pipe(eq_read_point),
-        biz_locations=_pipe(eq_biz_location),
+        # WD_ ("with descendants") names a location and those under it in the master data's hierarchy; lotline
+        # keeps no location hierarchy, so a location's descendants are itself alone.
+        read_points=_pipe(eq_read_point) + _pipe(wd_read_point),
+        biz_locations=_pipe(eq_biz_location) + _pipe(wd_biz_location),
         match_epc=_pipe(match_epc),
         match_any_epc=_pipe(match_any_epc),
         match_epc_class=_pipe(match_epc_class),

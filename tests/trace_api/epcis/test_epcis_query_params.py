@@ -48,6 +48,9 @@ def test_parent_input_output_and_typed_list_parameters(api: Api) -> None:
     assert found(EQ_destination_owning_party="urn:epc:id:sgln:0614141.00001.0|urn:x:none") == [
         ("ObjectEvent", "receiving")
     ]
+    # No location hierarchy is kept: a location's descendants are itself.
+    assert found(WD_readPoint="urn:epc:id:sgln:0614141.07346.1234") == [("ObjectEvent", "shipping")]
+    assert found(WD_bizLocation="urn:epc:id:sgln:0012345.11111.0") == [("ObjectEvent", "receiving")]
     # Several parameters: all of them must hold.
     assert found(EQ_bizTransaction_po=po, EQ_bizStep="shipping") == [("ObjectEvent", "shipping")]
     assert len(assert_every_event_rehashes(pages(api, token, MATCH_anyEPC=sscc))) == 1
