@@ -57,6 +57,8 @@ class CapturedEvent:
     event_id: str
     event_time: datetime
     declared_event_id: str | None
+    # Kept out of ``stored``: the hash ignores it, and it is stored beside the event (ledger.declarations).
+    error_declaration: dict[str, Any] | None = None
 
     @property
     def body(self) -> dict[str, Any]:

@@ -4,7 +4,7 @@ A captured event is never rebuilt. Its JSON is recorded verbatim (with the docum
 that is not the bare EPCIS one, so the stored event alone recomputes its id), and the id is its CBV 2.0 hash, so a
 partner who captured it finds it again under the hash they computed.
 
-Two fates, decided per event by what it names:
+Two fates, decided per event by what it names (a third for error declarations, below):
 
 - **applied**: it names goods this ledger issued (a GTIN registered here, or one of its SSCCs). Then it must be
   one of the trade steps lotline knows (shipping, receiving, retail_selling, dispensing, destroying, inspecting,
@@ -15,6 +15,12 @@ Two fates, decided per event by what it names:
 - **recorded**: it names none of them (GS1's examples, a partner's own goods). It is hashed, signed by the
   capturing organisation, chained into no batch and anchored like any event: the partner's own observation, with
   no movement, holding or code attached.
+
+An event with an ``errorDeclaration`` is a **declaration** about the event with its hash (the hash ignores the
+declaration): it is stored beside that event (:mod:`ledger.declarations`) and applies nothing. When the ledger does
+not hold the original yet, the event is recorded first as an observation, unless it names lotline goods: a trade
+this ledger never recorded cannot be declared erroneous here. Corrective event ids that the document gave its own
+events (``urn:uuid:…``) are resolved to those events' hashes.
 
 A document is all-or-nothing: every event is checked and written in the caller's transaction, and the first
 refusal raises before the caller commits. An event already in the ledger (same hash) is reported as
@@ -38,6 +44,7 @@ from sqlalchemy.orm import Session
 from importers.epcis_apply import CapturedEvent, EventApplier, gs1_key
 from ledger import epcis_schema
 from ledger.db import make_engine, make_session_factory, session_scope
+from ledger.declarations import declare_error
 from ledger.epc_uri import canonical_uri
 from ledger.errors import (
     InvalidEvent,
@@ -55,6 +62,7 @@ from ledger.signing import SigningDomain
 
 # GS1's JSON schema costs ~25-50 ms per event with jsonschema here, so one request stays under a minute.
 MAX_EVENTS: Final = 1000
+_NOT_STORED: Final = ("eventID", "recordTime", "errorDeclaration")
 _EPC_FIELDS: Final = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 _QUANTITY_FIELDS: Final = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
 # A URI that claims to be a GS1 Digital Link (a primary key segment on some host) must be a well-formed one.
@@ -67,6 +75,7 @@ class Outcome(StrEnum):
     APPLIED = "applied"  # went through the trade rules: holdings, shipments, codes changed
     RECORDED = "recorded"  # the capturing organisation's own observation: hashed, signed, anchored, nothing moved
     DUPLICATE = "duplicate"  # already in the ledger under this hash; nothing written
+    DECLARED = "declared"  # an error declaration, stored beside the event it declares erroneous
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +110,7 @@ def prepare(document: Mapping[str, Any], *, max_events: int = MAX_EVENTS) -> lis
                     f"{where}.{field}: {uri!r} is not a well-formed EPC URI or GS1 Digital Link",
                     field=f"{where}.{field}",
                 )
-        verbatim = {key: value for key, value in event.items() if key not in ("eventID", "recordTime")}
+        verbatim = {key: value for key, value in event.items() if key not in _NOT_STORED}
         prepared.append(
             CapturedEvent(
                 index=index,
@@ -109,6 +118,7 @@ def prepare(document: Mapping[str, Any], *, max_events: int = MAX_EVENTS) -> lis
                 event_id=event_id,
                 event_time=datetime.fromisoformat(event["eventTime"]),
                 declared_event_id=event.get("eventID"),
+                error_declaration=event.get("errorDeclaration"),
             )
         )
     return prepared
@@ -117,9 +127,13 @@ def prepare(document: Mapping[str, Any], *, max_events: int = MAX_EVENTS) -> lis
 def capture(session: Session, signer: Signer, org: Organisation, events: Sequence[CapturedEvent]) -> list[EventStatus]:
     """Apply or record every prepared event in the caller's transaction (see the module docstring)."""
     known = _known_keys(session, events)
+    hashes_by_given_id = {e.declared_event_id: e.event_id for e in events if e.declared_event_id}
     statuses = []
     for event in events:
         declared = event.declared_event_id if event.declared_event_id != event.event_id else None
+        if event.error_declaration is not None:
+            statuses.append(_declare(session, signer, org, event, known, hashes_by_given_id))
+            continue
         if session.scalar(select(Event.seq).where(Event.event_id == event.event_id)) is not None:
             statuses.append(EventStatus(event.index, event.event_id, Outcome.DUPLICATE, None, declared))
             continue
@@ -130,6 +144,39 @@ def capture(session: Session, signer: Signer, org: Organisation, events: Sequenc
             record_event(session, signer, org=org, document=event.stored, batches=(), event_time=event.event_time)
             statuses.append(EventStatus(event.index, event.event_id, Outcome.RECORDED, None, declared))
     return statuses
+
+
+def _declare(
+    session: Session,
+    signer: Signer,
+    org: Organisation,
+    event: CapturedEvent,
+    known: set[tuple[str, str]],
+    hashes_by_given_id: Mapping[str, str],
+) -> EventStatus:
+    assert event.error_declaration is not None
+    declared = event.declared_event_id if event.declared_event_id != event.event_id else None
+    original = session.scalar(select(Event).where(Event.event_id == event.event_id))
+    if original is None:
+        if any(gs1_key(uri) in known for _field, uri in _identifiers(event.body)):
+            raise InvalidEvent(
+                f"epcisBody.eventList[{event.index}] declares an error in an event about this network's goods that "
+                "the ledger never recorded",
+                field=f"epcisBody.eventList[{event.index}].errorDeclaration",
+            )
+        original = record_event(
+            session, signer, org=org, document=event.stored, batches=(), event_time=event.event_time
+        )
+    corrective = [hashes_by_given_id.get(i, i) for i in event.error_declaration.get("correctiveEventIDs") or ()]
+    try:
+        stored = declare_error(
+            session, org=org, event=original, declaration=event.error_declaration, corrective_event_ids=corrective
+        )
+    except InvalidEvent as error:
+        field = f"epcisBody.eventList[{event.index}].{error.context.get('field', 'errorDeclaration')}"
+        raise InvalidEvent(f"{field}: {error.detail}", field=field) from error
+    outcome = Outcome.DECLARED if stored is not None else Outcome.DUPLICATE
+    return EventStatus(event.index, event.event_id, outcome, None, declared)
 
 
 def run_epcis_import(database_url: str, path: Path | str, org_uscc: str) -> list[EventStatus]:

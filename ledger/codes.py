@@ -62,6 +62,7 @@ def issue_item_codes(
             epcs=[terms.item_epc(product.gtin, s) for s in serials[start : start + EVENT_CHUNK]],
             registrant=terms.owning_party(org.uscc, org.gln),
             read_point=read_point,
+            ilmd=terms.lot_master_data(lot=batch.lot, expiry_date=batch.expiry_date, production_date=None),
         )
         record_event(
             session, signer, org=org, document=document, batches=[batch], event_time=when, location_id=location_id

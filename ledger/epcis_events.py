@@ -70,9 +70,15 @@ def lot_commissioning(
 
 
 def item_commissioning(
-    *, event_time: datetime, epcs: Sequence[str], registrant: Party, read_point: str | None
+    *,
+    event_time: datetime,
+    epcs: Sequence[str],
+    registrant: Party,
+    read_point: str | None,
+    ilmd: Mapping[str, Any] | None,
 ) -> Document:
-    """Item codes (一品一码) issued under a batch by its registrant."""
+    """Item codes (一品一码) issued under a batch by its registrant, with the lot's master data (its lot number,
+    its expiry date when known: ``terms.lot_master_data``)."""
     return object_event(
         action=Action.ADD,
         epc_list=epcs,
@@ -81,6 +87,7 @@ def item_commissioning(
         event_time=event_time,
         read_point=read_point,
         source_list=[registrant],
+        ilmd=ilmd,
     )
 
 

@@ -8,6 +8,7 @@ a partner sees ``epcisBody.eventList[3].bizStep`` rather than "event 3 matches n
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib.resources import files
@@ -20,6 +21,7 @@ from ledger.errors import InvalidEvent
 from ledger.event_hash import EVENT_TYPES
 
 _FORMAT_NAMES: Final = {"uri": "URI", "date-time": "date-time"}
+_BLANK_NODE: Final = re.compile(r"_:[^\s]+")
 
 
 @cache
@@ -41,6 +43,11 @@ def validate_event(event: Mapping[str, Any]) -> None:
 
 
 def validate_document(document: Mapping[str, Any]) -> None:
+    """Raise :class:`InvalidEvent` naming the first failing field. A blank-node document id (``"id":
+    "_:document1"``, as GS1 writes its simple-context examples) is a valid JSON-LD node id that GS1's schema,
+    asking for a URI, would refuse; it is accepted."""
+    if isinstance(document.get("id"), str) and _BLANK_NODE.fullmatch(document["id"]):
+        document = {key: value for key, value in document.items() if key != "id"}
     if document.get("type") != "EPCISDocument":
         raise InvalidEvent(f"type: expected 'EPCISDocument', got {document.get('type')!r}", field="type")
     events = document.get("epcisBody", {}).get("eventList") if isinstance(document.get("epcisBody"), dict) else None

@@ -34,11 +34,17 @@ from typing import Any, Final
 
 from ledger.epc_uri import canonical_uri
 from ledger.errors import InvalidEvent
-from ledger.jsonld import EPCIS_TERMS, Scope
+from ledger.jsonld import EPCIS_TERMS, SIMPLE_TERMS, SIMPLE_VOCAB, Scope
 
 STANDARD_CONTEXT: Final = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-# The reference ships both; they differ only in a datatype that never reaches the hash.
-_KNOWN_CONTEXTS: Final = frozenset({STANDARD_CONTEXT, "https://gs1.github.io/EPCIS/epcis-context.jsonld"})
+SIMPLE_CONTEXT: Final = "https://gs1.github.io/EPCIS/epcis-context-simple.jsonld"
+# The remote contexts GS1 publishes, by address: the two standard ones (the reference ships both; they differ only
+# in a datatype that never reaches the hash) and the simple one (see ledger.jsonld), all shipped in ledger/schemas.
+_KNOWN_CONTEXTS: Final[dict[str, tuple[dict[str, Any], str | None]]] = {
+    STANDARD_CONTEXT: (EPCIS_TERMS, None),
+    "https://gs1.github.io/EPCIS/epcis-context.jsonld": (EPCIS_TERMS, None),
+    SIMPLE_CONTEXT: (SIMPLE_TERMS, SIMPLE_VOCAB),
+}
 EVENT_TYPES: Final = frozenset(
     {"ObjectEvent", "AggregationEvent", "TransformationEvent", "TransactionEvent", "AssociationEvent"}
 )
@@ -132,22 +138,29 @@ def _resolve_context(context: Any) -> tuple[Scope, dict[str, str]]:
     key = json.dumps(context, sort_keys=True)
     if key not in _resolved:
         terms: dict[str, Any] = {}
+        protected: dict[str, Any] = {}
         prefixes: dict[str, str] = {}
+        vocab: str | None = None
         for part in context if isinstance(context, list) else [context]:
             if isinstance(part, str):
                 if part not in _KNOWN_CONTEXTS:
-                    raise InvalidEvent(f"unknown remote @context {part!r}; only the EPCIS 2.0 context is known")
-                terms.update(EPCIS_TERMS)
+                    raise InvalidEvent(
+                        f"unknown remote @context {part!r}; only GS1's EPCIS 2.0 contexts (standard and simple) are "
+                        "known"
+                    )
+                remote_terms, vocab = _KNOWN_CONTEXTS[part]
+                terms.update(remote_terms)
+                protected.update(remote_terms)
                 continue
             for name, definition in part.items():
-                if name in EPCIS_TERMS and EPCIS_TERMS[name] != definition:
+                if name in protected and protected[name] != definition:
                     raise InvalidEvent(f"@context redefines the protected EPCIS term {name!r}", field="@context")
                 # Expanded term definitions crash the reference's namespace scan; we hash as if they were
                 # absent, which is what the reference gives once they are removed.
                 if isinstance(definition, str):
                     prefixes[name] = definition
                     terms[name] = definition
-        _resolved[key] = (Scope(terms), prefixes)
+        _resolved[key] = (Scope(terms, vocab), prefixes)
     return _resolved[key]
 
 

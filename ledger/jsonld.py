@@ -4,6 +4,10 @@ GS1's reference hash generator JSON-LD-expands a document before hashing it, and
 is hashed as the vocabulary IRI it expands to. :mod:`ledger.event_hash` finds the same IRIs by walking the event
 with the term definitions of its ``@context`` (the EPCIS 2.0 one, shipped in ``ledger/schemas``, plus a
 document's own prefixes), without a JSON-LD processor.
+
+GS1 publishes a second, "simple" context (``epcis-context-simple.jsonld``, also shipped in ``ledger/schemas``) that
+names CBV values through ``@vocab`` rather than one term per value: ``bizStep`` has the scoped vocabulary
+``https://ref.gs1.org/cbv/BizStep-``, so ``shipping`` expands to the same IRI as under the standard context.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ class Scope:
     CBV/GS1-vocabulary IRIs for that IRI. Walking the event with the EPCIS context finds the same IRIs.
     """
 
-    def __init__(self, terms: dict[str, Any]) -> None:
+    def __init__(self, terms: dict[str, Any], vocab: str | None = None) -> None:
         self.terms = terms
+        self.vocab = vocab  # the active @vocab: undefined keys are kept, bare values expand against it
         self._plans: dict[str, tuple[str, Scope, Any]] = {}
 
     def _plan(self, key: str) -> tuple[str, Scope, Any]:
@@ -38,12 +43,12 @@ class Scope:
                 local = term.get("@context")
                 self._plans[key] = (
                     "property",
-                    Scope(merge_terms(self.terms, local)) if local else self,
+                    Scope(merge_terms(self.terms, local), local_vocab(local, self.vocab)) if local else self,
                     term.get("@type"),
                 )
-            elif term is not None or ":" in key:
+            elif term is not None or ":" in key or self.vocab is not None:
                 self._plans[key] = ("property", self, None)
-            else:  # JSON-LD drops undefined, unprefixed keys (this context has no @vocab)
+            else:  # JSON-LD drops undefined, unprefixed keys when there is no @vocab
                 self._plans[key] = ("dropped", self, None)
         return self._plans[key]
 
@@ -56,6 +61,8 @@ class Scope:
         target = self.terms.get(prefix)
         if colon and not suffix.startswith("//") and isinstance(target, str) and not target.startswith("@"):
             return self.expand(target, vocab=False) + suffix
+        if vocab and not colon and self.vocab is not None:
+            return self.vocab + value
         return value
 
     def vocabulary(self, node: Mapping[str, Any], found: set[str]) -> set[str]:
@@ -87,6 +94,19 @@ def merge_terms(terms: dict[str, Any], local: Any) -> dict[str, Any]:
     return merged
 
 
-EPCIS_TERMS: Final[dict[str, Any]] = merge_terms(
-    {}, json.loads(files("ledger.schemas").joinpath("epcis-context.jsonld").read_text())["@context"]
-)
+def local_vocab(local: Any, outer: str | None) -> str | None:
+    """The @vocab in force inside a local context: its own, else the one around it."""
+    for part in reversed(local if isinstance(local, list) else [local]):
+        if isinstance(part, dict) and "@vocab" in part:
+            vocab = part["@vocab"]
+            return vocab if isinstance(vocab, str) else None
+    return outer
+
+
+def _context(name: str) -> Any:
+    return json.loads(files("ledger.schemas").joinpath(name).read_text())["@context"]
+
+
+EPCIS_TERMS: Final[dict[str, Any]] = merge_terms({}, _context("epcis-context.jsonld"))
+SIMPLE_TERMS: Final[dict[str, Any]] = merge_terms({}, _context("epcis-context-simple.jsonld"))
+SIMPLE_VOCAB: Final = local_vocab(_context("epcis-context-simple.jsonld"), None)

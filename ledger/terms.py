@@ -65,9 +65,15 @@ def owning_party(uscc: str, gln: str | None = None) -> dict[str, str]:
     return {"type": "owning_party", "id": party_id(uscc, gln)}
 
 
-def lot_master_data(*, expiry_date: date | None, production_date: date | None) -> dict[str, Any] | None:
-    """ILMD (instance/lot master data) carried by the commissioning event, in the CBV ``cbvmda`` vocabulary."""
+def lot_master_data(
+    *, expiry_date: date | None, production_date: date | None, lot: str | None = None
+) -> dict[str, Any] | None:
+    """ILMD (instance/lot master data) carried by a commissioning event, in the CBV ``cbvmda`` vocabulary. Item
+    codes' commissioning names their lot (``cbvmda:lotNumber``): an item EPC carries no lot, so an export that
+    holds only the item events still ties each item to its lot."""
     data: dict[str, Any] = {}
+    if lot is not None:
+        data["cbvmda:lotNumber"] = lot
     if expiry_date is not None:
         data["cbvmda:itemExpirationDate"] = expiry_date.isoformat()
     if production_date is not None:

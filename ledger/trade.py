@@ -139,9 +139,14 @@ def epcs_of(goods: ResolvedGoods) -> list[str]:
 
 
 def quantities_of(goods: ResolvedGoods) -> list[dict[str, object]]:
+    """The batch lines named, then what the cases and pallets named hold, per lot in batch order: an SSCC alone
+    says nothing of its lots to someone who has only this event (an export), so its contents are listed too."""
+    named = {code.id for code in goods.top_codes}
+    inside = Counter(code.batch_id for code in goods.items if code.id not in named and code.batch_id is not None)
+    lines = [*goods.lines, *((goods.batches[batch_id], inside[batch_id]) for batch_id in sorted(inside))]
     return [
         terms.quantity_element(goods.products[b.product_id].gtin, b.lot, q, goods.products[b.product_id].unit)
-        for b, q in goods.lines
+        for b, q in lines
     ]
 
 

@@ -32,6 +32,7 @@ from ledger.models import (
     ShipmentStatus,
     WebhookDelivery,
 )
+from recall.aggregation import items_ever_inside
 from recall.trace import BatchId, CodeId, OrgId, Position
 
 
@@ -104,16 +105,13 @@ def code_positions(session: Session, code_ids: Collection[int]) -> tuple[dict[Po
 
 
 def item_codes_under(session: Session, codes: Sequence[Code]) -> list[Code]:
-    """The item codes a list of scanned codes stands for: items as they are, the contents of cases and pallets."""
-    items = [c for c in codes if c.sscc is None]
-    frontier = [c.id for c in codes if c.sscc is not None]
-    seen: set[int] = set(frontier)
-    while frontier:
-        children = list(session.scalars(select(Code).where(Code.parent_id.in_(frontier))))
-        items += [c for c in children if c.sscc is None]
-        frontier = [c.id for c in children if c.sscc is not None and c.id not in seen]
-        seen.update(frontier)
-    return items
+    """The item codes a list of scanned codes stands for: items as they are; for cases and pallets, every item they
+    held at some time (an unpacked case still stands for what it carried)."""
+    items = {c.id: c for c in codes if c.sscc is None}
+    containers = [c for c in codes if c.sscc is not None]
+    if containers:
+        items.update((c.id, c) for c in items_ever_inside(session, containers))
+    return list(items.values())
 
 
 def holders_of(session: Session, recall_id: int, *, org_id: int | None = None) -> list[RecallHolder]:

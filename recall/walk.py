@@ -54,7 +54,7 @@ from ledger.models import (
     Product,
     Transformation,
 )
-from recall.aggregation import events_moving
+from recall.aggregation import events_moving, items_ever_inside
 from recall.memory import without_gc_pauses
 from recall.trace import BatchId, Edge, HolderPath, HolderPosition, OrgId, Position, Trace
 
@@ -175,7 +175,8 @@ class _CodeWalk:
 
 
 def _code_scopes(session: Session, code_ids: Iterable[int]) -> _CodeWalk:
-    """Where the codes went. A batch-level code stands for its batch; an SSCC for the items inside it now."""
+    """Where the codes went. A batch-level code stands for its batch; an SSCC for every item it held at some time
+    (``items_ever_inside``), so a case traced after it was unpacked still leads to its goods."""
     wanted = set(code_ids)
     walk = _CodeWalk()
     if not wanted:
@@ -185,13 +186,11 @@ def _code_scopes(session: Session, code_ids: Iterable[int]) -> _CodeWalk:
         raise UnknownCode(f"no code {missing[0]}", code_id=missing[0])
     items = [c for c in codes.values() if c.kind is CodeKind.ITEM]
     walk.batches = {BatchId(c.batch_id) for c in codes.values() if c.kind is CodeKind.BATCH and c.batch_id is not None}
-    containers = [c.id for c in codes.values() if c.kind is CodeKind.SSCC]
-    while containers:
-        inside = list(session.scalars(select(Code).where(Code.parent_id.in_(containers))))
-        items += [c for c in inside if c.kind is CodeKind.ITEM]
-        containers = [c.id for c in inside if c.kind is CodeKind.SSCC]
+    containers = [c for c in codes.values() if c.kind is CodeKind.SSCC]
+    if containers:
+        items += items_ever_inside(session, containers)
     by_batch: dict[BatchId, list[Code]] = defaultdict(list)
-    for item in items:
+    for item in {c.id: c for c in items}.values():
         if item.batch_id is not None and item.serial is not None:
             by_batch[BatchId(item.batch_id)].append(item)
     for batch_id, batch_items in by_batch.items():

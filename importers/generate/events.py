@@ -51,6 +51,7 @@ class GoodsSpec:
     ssccs: tuple[str, ...] = ()
     item_gtin: str = ""
     item_serials: tuple[str, ...] = ()
+    contents: tuple[Line, ...] = ()  # what the SSCCs hold, per lot (listed after the lines, as trade.quantities_of)
 
 
 Spec = tuple[str, int, int, int, tuple[Any, ...]]
@@ -83,7 +84,8 @@ def _epcs(goods: GoodsSpec) -> list[str]:
 
 
 def _quantities(goods: GoodsSpec) -> list[dict[str, Any]]:
-    return [terms.quantity_element(gtin, lot, quantity, unit) for gtin, lot, quantity, unit in goods.lines]
+    lines = (*goods.lines, *goods.contents)
+    return [terms.quantity_element(gtin, lot, quantity, unit) for gtin, lot, quantity, unit in lines]
 
 
 class _Org:
@@ -113,9 +115,15 @@ def _commission(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]
 
 
 def _codes(org: _Org, when: datetime, a: tuple[Any, ...]) -> dict[str, Any]:
-    gtin, _lot, serials = a
+    gtin, lot, serials, expiry = a
     return epcis_events.item_commissioning(
-        event_time=when, epcs=[terms.item_epc(gtin, s) for s in serials], registrant=org.party, read_point=org.location
+        event_time=when,
+        epcs=[terms.item_epc(gtin, s) for s in serials],
+        registrant=org.party,
+        read_point=org.location,
+        ilmd=terms.lot_master_data(
+            lot=lot, expiry_date=date.fromisoformat(expiry) if expiry else None, production_date=None
+        ),
     )
 
 
@@ -233,7 +241,7 @@ def sign_specs(specs: Sequence[Spec]) -> list[Signed]:
         stored = {**document, "eventID": event_id}
         code_signatures: tuple[str, ...] = ()
         if kind == CODES:
-            gtin, lot, serials = args
+            gtin, lot, serials, _expiry = args
             prefix = DigitalLink(gtin=gtin, lot=lot).path + "/21/"
             code_signer = _code_signers.get(org) or _code_signers.setdefault(org, CodeSigner(_keys[org]))
             code_signatures = tuple(code_signer.sign_path(prefix + quote(s, safe="")) for s in serials)

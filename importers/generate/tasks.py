@@ -122,7 +122,8 @@ class Tasks(ABC):
         while len(unique) < batch.quantity:
             unique["".join(self.rng.choices(SERIAL_ALPHABET, k=12))] = None
         serials = tuple(unique)
-        seq = ledger.emit(ev.CODES, org, (batch.product.gtin, batch.lot, serials), batch)
+        expiry = batch.expiry_date.isoformat() if batch.expiry_date else None
+        seq = ledger.emit(ev.CODES, org, (batch.product.gtin, batch.lot, serials, expiry), batch)
         first = len(ledger.codes)
         for serial in serials:
             ledger.new_code(CodeKind.ITEM, batch.id, serial, None, org)
@@ -173,5 +174,6 @@ class Tasks(ABC):
 
 def _goods(batch: BatchState, quantity: int, cases: list[Case]) -> GoodsSpec:
     if cases:
-        return GoodsSpec(ssccs=tuple(case.sscc for case in cases))
+        contents = batch.quantity_line(sum(len(case.items) for case in cases))
+        return GoodsSpec(ssccs=tuple(case.sscc for case in cases), contents=(contents,))
     return GoodsSpec(lines=(batch.quantity_line(quantity),))

@@ -81,9 +81,11 @@ from ledger.models.coldchain import (
     TemperatureReading,
     VialMonitorReading,
 )
+from ledger.models.declarations import ErrorDeclaration
 from ledger.models.recalls import DeliveryStatus, RecallDetail, RecallHolder, WebhookDelivery
 
 __all__ += ["DeliveryStatus", "RecallDetail", "RecallHolder", "WebhookDelivery"]
+__all__ += ["ErrorDeclaration"]
 __all__ += [
     "Excursion",
     "ExcursionGoods",

@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger import packing, trade
+from ledger import epcis, packing, terms, trade
 from ledger.event_hash import event_hash, hash_digest
 from ledger.goods import BatchLine, Goods
 from ledger.merkle import fold_heads
 from ledger.models import Batch, Code, CodeStatus, Event, EventBatch, Holding, OutboxEntry, ShipmentStatus
 from ledger.signing import EventSignature, verify_event_signature
 from tests.ledger.network import Network, build_network
+from tests.reference_hash import reference_ids
 
 
 @pytest.fixture
@@ -111,6 +112,25 @@ def test_a_pallet_ships_and_is_received_with_its_contents(db: Session, net: Netw
     moved = db.scalars(select(Code).where(Code.serial.in_([net.serials[3], net.serials[4]]))).all()
     assert {c.holder_org_id for c in moved} == {net.wholesaler.id}
     assert holding(db, net.wholesaler.id, net.beef.id).on_hand == 2
+    # Each document names the pallet and, in quantityList, the lot it holds: an export stands alone.
+    documents = db.scalars(select(Event.document).where(Event.biz_step.in_(["shipping", "receiving"]))).all()
+    for document in documents:
+        assert document["epcList"] == [terms.sscc_epc("069700010000000016")]
+        assert document["quantityList"] == [terms.quantity_element(net.beef_gtin, net.beef.lot, 2, "EA")]
+        assert event_hash({k: v for k, v in document.items() if k != "eventID"}) == document["eventID"]
+
+
+def test_item_commissioning_names_the_lot_and_its_expiry_in_its_master_data(db: Session, net: Network) -> None:
+    commissioning = db.scalars(select(Event.document).where(Event.biz_step == "commissioning")).all()
+    [items] = [document for document in commissioning if "epcList" in document]
+    assert net.beef.expiry_date is not None
+    assert items["epcList"][0] == terms.item_epc(net.beef_gtin, net.serials[0])
+    assert items["ilmd"] == {
+        "cbvmda:lotNumber": net.beef.lot,
+        "cbvmda:itemExpirationDate": net.beef.expiry_date.isoformat(),
+    }
+    body = {k: v for k, v in items.items() if k != "eventID"}
+    assert reference_ids([epcis.epcis_document([body])]) == [[items["eventID"]]]
 
 
 def test_a_transformation_consumes_inputs_into_a_new_batch(db: Session, net: Network) -> None:

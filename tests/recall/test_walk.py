@@ -29,6 +29,7 @@ from ledger.identifiers import DigitalLink, make_sscc
 from ledger.models import Category, Code, Event, Organisation, Role
 from ledger.recorder import Signer
 from ledger.registry import create_product, register_batch
+from recall import repository
 from recall.investigate import investigate
 from recall.walk import Trace, back, forward
 from tests.ledger.network import COLD_ATTRS, PREFIX, make_signer, org
@@ -50,6 +51,7 @@ class World:
     on_hand: dict[int, Counter[int]] = field(default_factory=dict)
     loose: dict[int, set[str]] = field(default_factory=dict)  # top-level codes an organisation holds
     children: dict[str, set[str]] = field(default_factory=dict)
+    held_ever: dict[str, set[str]] = field(default_factory=dict)  # every item a container held at some time
     code_batch: dict[str, int] = field(default_factory=dict)
     links: dict[str, DigitalLink] = field(default_factory=dict)
     code_ids: dict[str, int] = field(default_factory=dict)
@@ -69,6 +71,10 @@ class World:
             out += [code] if code in self.code_batch else []
             stack += self.children.get(code, ())
         return out
+
+    def items_ever_in(self, codes: tuple[str, ...]) -> set[str]:
+        """What a trace from these codes follows: items as they are, every item a case or pallet ever held."""
+        return {item for code in codes for item in self.held_ever.get(code, set(self.items_in((code,))))}
 
     def uncoded(self, org_id: int) -> Counter[int]:
         coded = Counter(self.code_batch[i] for i in self.items_in(self.loose[org_id]))
@@ -187,6 +193,8 @@ class World:
         self.code_ids[parent] = code.id
         self.loose[org_id] -= set(children)
         self.children.setdefault(parent, set()).update(children)
+        for container in self.children:
+            self.held_ever.setdefault(container, set()).update(self.items_in((container,)))
         self.ops.append(oracle.Pack(event.seq, org_id, parent, children))
 
     def unpack(self, org_id: int, parent: str) -> None:
@@ -412,7 +420,7 @@ def test_forward_and_back_traces_match_the_oracle_on_random_networks(
             codes = sorted(world.code_ids)
             if codes:
                 chosen = data.draw(st.lists(st.sampled_from(codes), unique=True, min_size=1, max_size=2))
-                items = set(world.items_in(tuple(chosen)))
+                items = world.items_ever_in(tuple(chosen))
                 code_ids = [world.code_ids[c] for c in chosen]
                 assert_matches(forward(db, code_ids=code_ids), oracle.forward(model, set(), items))
                 assert_matches(back(db, code_ids=code_ids), oracle.back(model, set(), items))
@@ -465,6 +473,28 @@ def test_an_item_in_a_case_put_on_a_pallet_before_the_item_went_in_travels_with_
     left_behind = forward(db, code_ids=[world.code_ids[x2]])
     assert [h.org_id for h in left_behind.holders] == [a]
     assert [h.org_id for h in forward(db, code_ids=[world.code_ids[pallet]]).holders] == [a, b, a, b]
+
+
+def test_a_case_traced_after_it_was_unpacked_follows_what_it_held_then(db: Session, world: World) -> None:
+    a, b, c = (o.id for o in world.orgs[:3])
+    world.register(a, world.gtins[0], 3, 3)
+    x1, x2, _never_packed = sorted(world.code_batch)
+    world.pack(a, (x1, x2), None)
+    case = next(code for code in world.links if code.startswith("sscc:"))
+    world.ship(a, b, (case,), ())
+    world.receive(max(world.pending), None)
+    world.unpack(b, case)
+    world.ship(b, c, (x2,), ())  # after the unpacking: the item still came out of the case
+    world.receive(max(world.pending), None)
+    world.pack(b, (x1,), case)  # the case reused for one of its own items
+
+    case_code = db.get(Code, world.code_ids[case])
+    assert case_code is not None
+    # A recall by the case names both items it carried (x3 never went in), though it now holds x1 alone.
+    carried = {code.id for code in repository.item_codes_under(db, [case_code])}
+    assert carried == {world.code_ids[x1], world.code_ids[x2]}
+    trace = forward(db, code_ids=[world.code_ids[case]])
+    assert [h.org_id for h in trace.holders] == [a, b, c]
 
 
 def test_a_trace_from_an_unknown_batch_or_code_is_refused(db: Session) -> None:

@@ -1,5 +1,5 @@
-"""The GS1 Digital Link resolver paths a phone camera opens, ``/01/{gtin}/10/{lot}[/21/{serial}]``, and the page
-they answer with: the consumer's view of the code in words, its warnings first.
+"""The GS1 Digital Link resolver paths a phone camera opens, ``/01/{gtin}/10/{lot}[/21/{serial}]`` and a case's
+``/00/{sscc}``, and the page they answer with: the consumer's view of the code in words, its warnings first.
 
 One decision, in :func:`answer`: a client that asks for JSON (and not HTML) gets the view as JSON; everyone else
 (a phone's browser) gets the page. A code that was never issued raises :class:`~ledger.errors.UnknownCode`, which
@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ledger import errors
 from ledger.identifiers import DigitalLink
+from trace_api.consumer.cases import CaseView, case_view
 from trace_api.web.deps import ReadSessionDep, StateDep
 from trace_api.web.errors import error_responses, refusal
 from trace_api.web.lookup import PublicView
@@ -47,6 +48,15 @@ def batch(gtin: str, lot: str, request: Request, session: ReadSessionDep, state:
     """A batch code (一品一码 at batch level)."""
     link = DigitalLink(gtin=gtin, lot=lot)
     return answer(request, VIEWS.view(session, link, state.settings.public_url))
+
+
+@router.get("/00/{sscc}", response_model=CaseView, responses=error_responses(errors.UnknownCode))
+def case(sscc: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
+    """A case or pallet (SSCC): the lots it holds now and those it held before, each linking to its batch page."""
+    view = case_view(session, sscc, state.settings.public_url)
+    if wants_json(request):
+        return JSONResponse(view.model_dump(mode="json"))
+    return PAGES.render(request, "case.html", {"view": view})
 
 
 def wants_json(request: Request) -> bool:

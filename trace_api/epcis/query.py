@@ -24,11 +24,14 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.coldchain.sensors import SensorQuery
+from ledger.declarations import declaration_of, declarations_of, reason_forms
+from ledger.declarations import published as published_declaration
 from ledger.epc_uri import canonical_uri
 from ledger.errors import InvalidInput, UnknownEvent
-from ledger.event_hash import STANDARD_CONTEXT
-from ledger.models import Event, EventBatch, Movement, Organisation, Role
+from ledger.models import ErrorDeclaration, Event, EventBatch, Movement, Organisation, Role
 from ledger.terms import party_id
+from trace_api.epcis.contexts import AnswerContext, without_context
+from trace_api.epcis.typed import TypedQuery
 
 MAX_PER_PAGE: Final = 1000
 MAX_SCANNED: Final = 2000
@@ -54,9 +57,16 @@ class EventQuery:
     match_epc: Sequence[str] = ()
     match_any_epc: Sequence[str] = ()
     match_epc_class: Sequence[str] = ()
+    match_parent_id: Sequence[str] = ()
+    match_input_epc: Sequence[str] = ()
+    match_output_epc: Sequence[str] = ()
+    typed: TypedQuery = field(default_factory=TypedQuery)  # EQ_bizTransaction_<type>, EQ_source_<type>, …
     biz_locations: Sequence[str] = ()
     read_points: Sequence[str] = ()
     sensor: SensorQuery = field(default_factory=SensorQuery)  # EQ_type, GE_value_CEL, EQ_deviceID, …
+    error_declared: bool | None = None  # EXISTS_errorDeclaration
+    error_reasons: Sequence[str] = ()
+    corrective_event_ids: Sequence[str] = ()
     per_page: int = 30
     next_page_token: str | None = None
 
@@ -65,6 +75,10 @@ class EventQuery:
 class QueryPage:
     events: list[dict[str, Any]] = field(default_factory=list)
     next_page_token: str | None = None
+    context: AnswerContext = field(default_factory=AnswerContext)
+
+    def document(self) -> dict[str, Any]:
+        return query_document(self.events, self.context.context())
 
 
 def query_events(session: Session, org: Organisation, query: EventQuery) -> QueryPage:
@@ -74,17 +88,26 @@ def query_events(session: Session, org: Organisation, query: EventQuery) -> Quer
     statement = _visible(_sql_filters(select(Event), query), org).order_by(Event.seq)
     page = QueryPage()
     scanned = 0
+    full = False
     while scanned < MAX_SCANNED:
         rows = list(session.scalars(statement.where(Event.seq > after).limit(_WINDOW)))
         moved = _moved_for(session, org, [event.seq for event in rows])
+        declarations = declarations_of(session, [event.seq for event in rows])
         for event in rows:
             scanned += 1
-            after = event.seq
-            if _matches(event, query) and _may_see(event, org, moved):
-                page.events.append(_as_published(event))
-                if len(page.events) == query.per_page:
+            declaration = declarations.get(event.seq)
+            if _matches(event, query, declaration) and _may_see(event, org, moved):
+                if not page.context.admit(event.document):
+                    full = True  # it needs another @context: it opens the next page
                     break
-        if len(page.events) == query.per_page or len(rows) < _WINDOW:
+                after = event.seq
+                page.events.append(_as_published(event, declaration))
+                if len(page.events) == query.per_page:
+                    full = True
+                    break
+            else:
+                after = event.seq
+        if full or len(rows) < _WINDOW:
             break
     more = session.scalar(select(statement.where(Event.seq > after).limit(1).exists()))
     page.next_page_token = str(after) if more else None
@@ -96,32 +119,24 @@ def get_event(session: Session, org: Organisation, event_id: str) -> dict[str, A
     event = session.scalar(statement)
     if event is None or not _may_see(event, org, _moved_for(session, org, [event.seq])):
         raise UnknownEvent(f"no event {event_id} is visible to {org.name}", event_id=event_id)
-    return _as_published(event)
+    return _as_published(event, declaration_of(session, event.seq))
 
 
-def query_document(events: Sequence[Mapping[str, Any]], *, query_name: str = "SimpleEventQuery") -> dict[str, Any]:
-    """An EPCISQueryDocument whose @context carries the namespaces of every event it holds, so each event hashes
-    here as it did in the document it was captured in. An event whose prefixes clash with another's keeps its own
-    @context inline (JSON-LD allows it)."""
-    prefixes: dict[str, Any] = {}
-    remote: list[str] = [STANDARD_CONTEXT]
-    body = []
-    for event in events:
-        context = event.get("@context")
-        parts = context if isinstance(context, list) else [context] if context is not None else []
-        terms = {k: v for part in parts if isinstance(part, dict) for k, v in part.items()}
-        if any(prefixes.get(k, v) != v for k, v in terms.items()):
-            body.append(dict(event))
-            continue
-        prefixes.update(terms)
-        remote.extend(p for p in parts if isinstance(p, str) and p not in remote)
-        body.append({k: v for k, v in event.items() if k != "@context"})
+def query_document(
+    events: Sequence[Mapping[str, Any]], context: str | list[Any], *, query_name: str = "SimpleEventQuery"
+) -> dict[str, Any]:
+    """An EPCISQueryDocument of ``events`` under ``context`` (an :class:`AnswerContext`'s, which they agree with)."""
     return {
-        "@context": [*remote, prefixes] if prefixes else remote,
+        "@context": context,
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": _utc(datetime.now(UTC)),
-        "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": body}}},
+        "epcisBody": {
+            "queryResults": {
+                "queryName": query_name,
+                "resultsBody": {"eventList": [without_context(event) for event in events]},
+            }
+        },
     }
 
 
@@ -145,6 +160,13 @@ def _sql_filters(statement: Select[Event], query: EventQuery) -> Select[Event]:
     ):
         if bound is not None:
             statement = statement.where(column >= bound if lower else column < bound)
+    declared = select(ErrorDeclaration.event_seq)
+    if query.error_reasons:
+        declared = declared.where(ErrorDeclaration.reason.in_(reason_forms(query.error_reasons)))
+    if query.error_declared or query.error_reasons or query.corrective_event_ids:
+        statement = statement.where(Event.seq.in_(declared))
+    elif query.error_declared is False:
+        statement = statement.where(Event.seq.not_in(declared))
     return statement
 
 
@@ -203,8 +225,12 @@ def _may_see(event: Event, org: Organisation, moved: set[int]) -> bool:
     return bool(named & ours)
 
 
-def _matches(event: Event, query: EventQuery) -> bool:
+def _matches(event: Event, query: EventQuery, declaration: ErrorDeclaration | None) -> bool:
     document = event.document
+    if query.corrective_event_ids and not (
+        declaration and set(query.corrective_event_ids) & set(declaration.corrective_event_ids)
+    ):
+        return False
     checks: list[tuple[Sequence[str], Iterator[str], bool]] = [
         (query.match_epc, _values(document, ("epcList", "childEPCs"), ()), True),
         (
@@ -213,11 +239,14 @@ def _matches(event: Event, query: EventQuery) -> bool:
             True,
         ),
         (query.match_epc_class, _classes(document), True),
+        (query.match_parent_id, _values(document, (), ("parentID",)), True),
+        (query.match_input_epc, _values(document, ("inputEPCList",), ()), True),
+        (query.match_output_epc, _values(document, ("outputEPCList",), ()), True),
         (query.read_points, _ids(document, "readPoint"), False),
         (query.biz_locations, _ids(document, "bizLocation"), False),
     ]
     matched = all(not wanted or _any_match(wanted, found, epc=epc) for wanted, found, epc in checks)
-    return matched and query.sensor.matches(document)
+    return matched and query.typed.matches(document) and query.sensor.matches(document)
 
 
 def _values(document: Mapping[str, Any], lists: Sequence[str], singles: Sequence[str]) -> Iterator[str]:
@@ -259,9 +288,13 @@ def _canonical(uri: str) -> str:
     return canonical_uri(uri) or uri
 
 
-def _as_published(event: Event) -> dict[str, Any]:
-    """The stored event as EPCIS publishes it: our eventID (its hash) and our recordTime."""
-    return {**event.document, "recordTime": _utc(event.recorded_at)}
+def _as_published(event: Event, declaration: ErrorDeclaration | None) -> dict[str, Any]:
+    """The stored event as EPCIS publishes it: our eventID (its hash), our recordTime, and its error declaration
+    (which the hash ignores) when one was captured."""
+    published = {**event.document, "recordTime": _utc(event.recorded_at)}
+    if declaration is not None:
+        published["errorDeclaration"] = published_declaration(declaration)
+    return published
 
 
 def _utc(moment: datetime) -> str:

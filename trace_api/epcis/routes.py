@@ -19,8 +19,10 @@ from fastapi.responses import JSONResponse
 from importers.epcis_capture import capture, prepare
 from ledger import errors
 from ledger.coldchain.sensors import parse_sensor_query
+from trace_api.epcis.contexts import AnswerContext
 from trace_api.epcis.query import MAX_PER_PAGE, EventQuery, get_event, query_document, query_events
 from trace_api.epcis.schemas import CapturedEvent, CaptureJob
+from trace_api.epcis.typed import parse_typed
 from trace_api.web.deps import CurrentOrg, SessionDep, StateDep
 from trace_api.web.errors import ErrorBody, error_responses
 from trace_api.web.idempotency import run_once
@@ -129,9 +131,17 @@ def list_events(
     eq_disposition: Annotated[str | None, Query(alias="EQ_disposition")] = None,
     eq_read_point: Annotated[str | None, Query(alias="EQ_readPoint")] = None,
     eq_biz_location: Annotated[str | None, Query(alias="EQ_bizLocation")] = None,
+    wd_read_point: Annotated[str | None, Query(alias="WD_readPoint")] = None,
+    wd_biz_location: Annotated[str | None, Query(alias="WD_bizLocation")] = None,
     match_epc: Annotated[str | None, Query(alias="MATCH_epc")] = None,
     match_any_epc: Annotated[str | None, Query(alias="MATCH_anyEPC")] = None,
     match_epc_class: Annotated[str | None, Query(alias="MATCH_epcClass")] = None,
+    match_parent_id: Annotated[str | None, Query(alias="MATCH_parentID")] = None,
+    match_input_epc: Annotated[str | None, Query(alias="MATCH_inputEPC")] = None,
+    match_output_epc: Annotated[str | None, Query(alias="MATCH_outputEPC")] = None,
+    exists_error_declaration: Annotated[bool | None, Query(alias="EXISTS_errorDeclaration")] = None,
+    eq_error_reason: Annotated[str | None, Query(alias="EQ_errorReason")] = None,
+    eq_corrective_event_id: Annotated[str | None, Query(alias="EQ_correctiveEventID")] = None,
     per_page: Annotated[int, Query(alias="perPage", ge=1, le=MAX_PER_PAGE)] = 30,
     next_page_token: Annotated[str | None, Query(alias="nextPageToken", max_length=32)] = None,
 ) -> Any:
@@ -142,7 +152,13 @@ def list_events(
     ``EQ_deviceID``, ``EQ_dataProcessingMethod``, ``EQ_bizRules`` and the other ``EQ_`` fields of a report,
     ``GE_time``/``LT_time``, and ``EQ_``/``GT_``/``GE_``/``LT_``/``LE_`` on ``value``, ``minValue``, ``maxValue``,
     ``meanValue``, ``sDev`` or ``percValue`` with a unit (``GE_value_CEL=8``; temperatures compare across CEL, FAH
-    and KEL)."""
+    and KEL).
+
+    Parties and transactions by type: ``EQ_bizTransaction_<type>``, ``EQ_source_<type>``,
+    ``EQ_destination_<type>`` (``EQ_bizTransaction_po=urn:…``; a type in any CBV spelling).
+
+    Error declarations: ``EXISTS_errorDeclaration`` (an event declared erroneous; ``false`` for the others),
+    ``EQ_errorReason`` (``incorrect_data``, in any CBV spelling) and ``EQ_correctiveEventID``."""
     query = EventQuery(
         event_types=_pipe(event_type),
         ge_event_time=ge_event_time,
@@ -152,12 +168,21 @@ def list_events(
         actions=_pipe(eq_action),
         biz_steps=_pipe(eq_biz_step),
         dispositions=_pipe(eq_disposition),
-        read_points=_pipe(eq_read_point),
-        biz_locations=_pipe(eq_biz_location),
+        # WD_ ("with descendants") names a location and those under it in the master data's hierarchy; lotline
+        # keeps no location hierarchy, so a location's descendants are itself alone.
+        read_points=_pipe(eq_read_point) + _pipe(wd_read_point),
+        biz_locations=_pipe(eq_biz_location) + _pipe(wd_biz_location),
         match_epc=_pipe(match_epc),
         match_any_epc=_pipe(match_any_epc),
         match_epc_class=_pipe(match_epc_class),
+        match_parent_id=_pipe(match_parent_id),
+        match_input_epc=_pipe(match_input_epc),
+        match_output_epc=_pipe(match_output_epc),
+        typed=parse_typed(request.query_params.multi_items()),
         sensor=parse_sensor_query(request.query_params.multi_items()),
+        error_declared=exists_error_declaration,
+        error_reasons=_pipe(eq_error_reason),
+        corrective_event_ids=_pipe(eq_corrective_event_id),
         per_page=per_page,
         next_page_token=next_page_token,
     )
@@ -167,10 +192,13 @@ def list_events(
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "nextPageToken"]
         next_url = f"{request.url.path}?{urlencode([*params, ('nextPageToken', page.next_page_token)])}"
         headers["Link"] = f'<{next_url}>; rel="next"'
-    return JSONResponse(query_document(page.events), headers=headers)
+    return JSONResponse(page.document(), headers=headers)
 
 
 @router.get("/events/{event_id:path}", responses=error_responses(errors.UnknownEvent))
 def one_event(event_id: str, org: CurrentOrg, session: SessionDep) -> Any:
     """One event by its id (the URL-encoded ``ni:///sha-256;…?ver=CBV2.0`` URI), if the caller may see it."""
-    return JSONResponse(query_document([get_event(session, org, event_id)]))
+    event = get_event(session, org, event_id)
+    context = AnswerContext()
+    context.admit(event)
+    return JSONResponse(query_document([event], context.context()))

@@ -12,7 +12,9 @@ class CapturedEvent(Response):
 
     index: int = Field(description="the event's place in the document, from 0")
     event_id: str = Field(alias="eventID", description="its CBV 2.0 hash")
-    status: str = Field(description="applied, recorded or duplicate")
+    status: str = Field(
+        description="applied, recorded, declared (an error declaration, stored beside the event) or duplicate"
+    )
     operation: str | None = Field(default=None, description="the trade operation an applied event became")
     declared_event_id: str | None = Field(
         default=None, alias="declaredEventID", description="the eventID the document gave, when it differs"

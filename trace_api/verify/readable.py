@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import errors
+from ledger.declarations import declaration_of
 from ledger.event_hash import hash_digest
 from ledger.journey import Step, event_step
 from ledger.merkle import proof_nodes
@@ -48,6 +49,15 @@ class OnChain:
 
 
 @dataclass(frozen=True)
+class Declaration:
+    """An EPCIS error declaration about the event: when, why (a CBV reason), and the events that correct it."""
+
+    time: datetime
+    reason: str | None
+    corrective: list[tuple[str, str | None]]  # each id, with its proof page when it is a CBV 2.0 event hash
+
+
+@dataclass(frozen=True)
 class ReadableProof:
     event_id: str
     digest: str
@@ -59,6 +69,7 @@ class ReadableProof:
     roles: list[str]
     region_code: str | None
     anchor: OnChain | None
+    declaration: Declaration | None = None
 
     @property
     def path_values(self) -> str:
@@ -84,7 +95,24 @@ def readable_proof(session: Session, proof: EventProof) -> ReadableProof:
         roles=step.by.roles,
         region_code=step.region_code,
         anchor=_on_chain(proof, digest),
+        declaration=_declaration(session, seq),
     )
+
+
+def _declaration(session: Session, seq: int | None) -> Declaration | None:
+    row = declaration_of(session, seq) if seq is not None else None
+    if row is None:
+        return None
+    reason = (row.reason or "").removeprefix("https://ref.gs1.org/cbv/ER-").removeprefix("urn:epcglobal:cbv:er:")
+    corrective = [(event_id, _proof_href(event_id)) for event_id in row.corrective_event_ids]
+    return Declaration(row.declaration_time, reason or None, corrective)
+
+
+def _proof_href(event_id: str) -> str | None:
+    try:
+        return f"/proof/{hash_digest(event_id).hex()}"
+    except errors.InvalidEvent:  # a urn:uuid the partner never sent us: nothing to link to
+        return None
 
 
 def _on_chain(proof: EventProof, digest: bytes) -> OnChain | None:

@@ -45,6 +45,10 @@ class EventProof(Response):
     event: dict[str, Any] = Field(description="the EPCIS 2.0 event as stored")
     recomputed_hash: str
     hash_matches: bool
+    error_declaration: dict[str, Any] | None = Field(
+        default=None,
+        description="EPCIS errorDeclaration captured for this event, kept beside it (the hash ignores it)",
+    )
     signature: SignatureOut
     anchor: AnchorOut | None = Field(description="none until the event is in a confirmed anchor")
     on_chain: ChainVerdict | ChainUnreachable | None = Field(description="none when there is no chain to ask")

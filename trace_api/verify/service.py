@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from chain.client import ChainClient, ChainUnavailable
 from ledger import errors
+from ledger.declarations import declaration_of
+from ledger.declarations import published as published_declaration
 from ledger.event_hash import event_hash, hash_digest
 from ledger.merkle import verify_proof
 from ledger.models import Anchor, AnchorStatus, Event, Organisation, OutboxEntry
@@ -48,6 +50,7 @@ def event_proof(session: Session, client: ChainClient | None, event_id: str, dom
         event=event.document,
         recomputed_hash=recomputed,
         hash_matches=recomputed == event.event_id,
+        error_declaration=published_declaration(declared) if (declared := declaration_of(session, event.seq)) else None,
         signature=SignatureOut(
             signer=event.signer,
             nonce=event.nonce,
