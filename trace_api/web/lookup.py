@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from ledger import errors
 from ledger.coldchain.evaluation import moment
 from ledger.coldchain.queries import temperature_record
-from ledger.goods import batch_state
 from ledger.identifiers import DigitalLink
 from ledger.journey import Step, batch_journey, item_journey
-from ledger.models import Batch, Code, CodeKind, Document, Event, EventBatch, Organisation, Product
+from ledger.models import Batch, Code, CodeKind, Document, Event, EventBatch, Hold, Organisation, Product
+from ledger.recall_history import recall_history
+from trace_api.web.recall_notices import RecallNotice, contradicted, recall_notices
 from trace_api.web.schemas import Response
 
 # The declarations a batch may carry beyond its dates, in the order a clerk fills them.
@@ -82,12 +83,18 @@ class BatchFacts(Response):
 
 
 class CodeStatus(Response):
-    recalled: bool
-    recalls: list[str] = Field(description="numbers of the open recalls of the batch")
+    recalled: bool = Field(description="an open recall covers the batch, the item or a batch it was made from")
+    recalls: list[str] = Field(description="numbers of the open recalls")
+    recall_history: list[RecallNotice] = Field(description="every recall that touched it, open or closed")
+    contradicted_certificates: dict[str, str] = Field(
+        description="declared test results a failed inspection contradicts, with the recall's number"
+    )
     held: bool
     expired: bool
     item_status: str | None = Field(description="an item's own status (sold, administered, …); none for a batch")
-    warnings: list[str] = Field(description="recalled, held, expired: what a consumer must be told first")
+    warnings: list[str] = Field(
+        description="recalled, recalled_before (only closed recalls), held, expired: what a consumer must be told first"
+    )
 
 
 class StepParty(Response):
@@ -259,12 +266,30 @@ def public_view(session: Session, link: DigitalLink, public_url: str) -> PublicV
 
 
 def _status(session: Session, found: Found) -> CodeStatus:
-    state = batch_state(session, found.batch, found.product, 0)
+    # Held for every holder (org_id null): the public sees the batch, not one holder's stock. The open recalls
+    # come from the history below, so the trade rules' batch_state (which reads them again) is not used here.
+    held = session.scalar(
+        select(Hold.id)
+        .where(Hold.batch_id == found.batch.id, Hold.released_at.is_(None), Hold.org_id.is_(None))
+        .limit(1)
+    )
     expired = found.batch.expiry_date is not None and found.batch.expiry_date < dt.date.today()
-    flags = {"recalled": bool(state.open_recall_numbers), "held": state.held_for_org, "expired": expired}
+    facts = recall_history(session, found.batch.id, found.code.id if found.code else None)
+    notices = recall_notices(facts, found.product.category)
+    open_numbers = [n.number for n in notices if n.status == "open"]
+    flags = {
+        "recalled": bool(open_numbers),
+        "recalled_before": bool(notices) and not open_numbers,
+        "held": held is not None,
+        "expired": expired,
+    }
     return CodeStatus(
-        **flags,
-        recalls=list(state.open_recall_numbers),
+        recalled=flags["recalled"],
+        held=flags["held"],
+        expired=expired,
+        recalls=open_numbers,
+        recall_history=notices,
+        contradicted_certificates=contradicted(notices, declared_attributes(found.batch)),
         item_status=found.code.status.value if found.code else None,
         warnings=[name for name, raised in flags.items() if raised],
     )
