@@ -9,9 +9,9 @@ One decision, in :func:`answer`: a client that asks for JSON (and not HTML) gets
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ledger import errors
@@ -32,11 +32,24 @@ ITEM_NOTES: Final = {"sold": "item.sold", "administered": "item.administered", "
 RESOLVER_PREFIXES: Final = ("/01/", "/00/")
 
 
-@router.get("/01/{gtin}/10/{lot}/21/{serial}", response_model=PublicView, responses=error_responses(errors.UnknownCode))
-def item(gtin: str, lot: str, serial: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
-    """One pack: product, origin, certificates, journey, recall warning, anchoring proof."""
+@router.get(
+    "/01/{gtin}/10/{lot}/21/{serial}",
+    response_model=PublicView,
+    responses=error_responses(errors.UnknownCode, errors.CodeNotGenuine),
+)
+def item(
+    gtin: str,
+    lot: str,
+    serial: str,
+    request: Request,
+    session: ReadSessionDep,
+    state: StateDep,
+    s: Annotated[str | None, Query(max_length=200, description="the issuer's signature, as printed in the QR")] = None,
+) -> Response:
+    """One pack: product, origin, certificates, journey, recall warning, anchoring proof. The label's signature
+    ``s`` is checked: missing, altered or foreign is refused like a code never issued (CodeNotGenuine)."""
     link = DigitalLink(gtin=gtin, lot=lot, serial=serial)
-    return answer(request, public_view(session, link, state.settings.public_url))
+    return answer(request, public_view(session, link, state.settings.public_url, signature=s))
 
 
 @router.get("/01/{gtin}/10/{lot}", response_model=PublicView, responses=error_responses(errors.UnknownCode))
@@ -81,7 +94,8 @@ async def code_refused(request: Request, error: Exception) -> Response:
     if api_request or not (unknown or request.url.path.startswith(RESOLVER_PREFIXES)):
         return refusal(error)
     code = error.context.get("code") if unknown else None
-    page = PAGES.render(request, "unknown.html", {"code": code or request.url.path}, status_code=404)
+    context = {"code": code or request.url.path, "signature": error.context.get("signature")}
+    page = PAGES.render(request, "unknown.html", context, status_code=404)
     # Neither a browser nor a shared cache may keep this: the code could be issued a minute later.
     page.headers["Cache-Control"] = "no-store"
     return page

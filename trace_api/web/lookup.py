@@ -21,6 +21,7 @@ from ledger.identifiers import DigitalLink
 from ledger.journey import Step, batch_journey, item_journey
 from ledger.models import Batch, Code, CodeKind, Document, Event, EventBatch, Hold, Organisation, Product
 from ledger.recall_history import recall_history
+from trace_api.web.genuine import check_signature
 from trace_api.web.recall_notices import RecallNotice, contradicted, recall_notices
 from trace_api.web.schemas import Response
 
@@ -57,6 +58,11 @@ class CodeFacts(Response):
     element_string: str
     uri: str
     issued: bool = Field(description="always true: a code never issued here is refused as UnknownCode")
+    signature: str | None = Field(
+        default=None,
+        description="the label's ?s= signature, checked on a consumer lookup of an item: valid, or not_signed "
+        "(issued without one); a missing, invalid or foreign one is refused as CodeNotGenuine",
+    )
 
 
 class ProductFacts(Response):
@@ -259,10 +265,21 @@ def code_view(session: Session, link: DigitalLink, found: Found, public_url: str
     )
 
 
-def public_view(session: Session, link: DigitalLink, public_url: str) -> PublicView:
+def public_view(session: Session, link: DigitalLink, public_url: str, signature: str | None = None) -> PublicView:
+    """The consumer's view; an item's label must carry its issuer's signature (``signature``, the ``?s=``)."""
     found = find(session, link)
+    verdict = check_signature(session, link, found.code, signature) if found.code else None
+    if verdict is not None and not verdict.genuine:
+        raise errors.CodeNotGenuine(
+            f"{link.element_string()}: the label's signature is {verdict.value}; it was not printed by the code's "
+            "issuer",
+            code=link.path,
+            signature=verdict.value,
+        )
     steps = [PublicStep.model_validate(step.public()) for step in journey(session, found)]
-    return PublicView(**dict(code_view(session, link, found, public_url)), journey=steps)
+    view = PublicView(**dict(code_view(session, link, found, public_url)), journey=steps)
+    view.code.signature = verdict.value if verdict else None
+    return view
 
 
 def _status(session: Session, found: Found) -> CodeStatus:
