@@ -57,6 +57,7 @@ __all__ = [
     "utcnow",
 ]
 
+from ledger.models.alerts import Alert, AlertKind, AlertStatus, CodeLookups
 from ledger.models.coldchain import (
     Excursion,
     ExcursionGoods,
@@ -72,6 +73,8 @@ from ledger.models.coldchain import (
     VialMonitorReading,
 )
 from ledger.models.recalls import DeliveryStatus, RecallDetail, RecallHolder, WebhookDelivery
+
+__all__ += ["Alert", "AlertKind", "AlertStatus", "CodeLookups"]
 
 __all__ += ["DeliveryStatus", "RecallDetail", "RecallHolder", "WebhookDelivery"]
 __all__ += [

@@ -16,6 +16,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ledger import errors
 from ledger.identifiers import DigitalLink
+from ledger.models import utcnow
+from trace_api.tasks import TaskName
 from trace_api.web.deps import ReadSessionDep, StateDep
 from trace_api.web.errors import error_responses, refusal
 from trace_api.web.lookup import PublicView, public_view
@@ -49,14 +51,19 @@ def item(
     """One pack: product, origin, certificates, journey, recall warning, anchoring proof. The label's signature
     ``s`` is checked: missing, altered or foreign is refused like a code never issued (CodeNotGenuine)."""
     link = DigitalLink(gtin=gtin, lot=lot, serial=serial)
-    return answer(request, public_view(session, link, state.settings.public_url, signature=s))
+    now = utcnow()
+    view, counted_code_id = public_view(session, link, state.settings.public_url, signature=s, now=now)
+    if counted_code_id is not None:
+        # Counted by the worker, so a lookup stays a read (perf: no write on the hot path).
+        state.tasks.send(TaskName.COUNT_LOOKUP, counted_code_id, int(now.timestamp() * 1000))
+    return answer(request, view)
 
 
 @router.get("/01/{gtin}/10/{lot}", response_model=PublicView, responses=error_responses(errors.UnknownCode))
 def batch(gtin: str, lot: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
     """A batch code (一品一码 at batch level)."""
     link = DigitalLink(gtin=gtin, lot=lot)
-    return answer(request, public_view(session, link, state.settings.public_url))
+    return answer(request, public_view(session, link, state.settings.public_url)[0])
 
 
 def wants_json(request: Request) -> bool:

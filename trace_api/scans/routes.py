@@ -9,6 +9,7 @@ from ledger import errors
 from trace_api.scans.lines import name_the_line, record_lines
 from trace_api.scans.schemas import LineOutcomes, Scan, ScanLines, ScanList, ScanResult, ScanResults
 from trace_api.scans.service import lock_all_batches, record_scan
+from trace_api.web.alerting import record_refusal
 from trace_api.web.deps import CurrentOrg, SessionDep, StateDep
 from trace_api.web.errors import error_responses
 from trace_api.web.idempotency import IdempotencyKey, run_once
@@ -56,9 +57,16 @@ def scan(
                 raise
         return 201, ScanResults(results=results)
 
-    response.status_code, results = run_once(
-        session, org, idempotency_key, body.model_dump(mode="json"), ScanResults, write
-    )
+    org_id = org.id
+    try:
+        response.status_code, results = run_once(
+            session, org, idempotency_key, body.model_dump(mode="json"), ScanResults, write
+        )
+    except errors.LotlineError as error:
+        refused = scans[error.context.get("scan", 0)] if isinstance(body, ScanList) else scans[0]
+        at = refused.event_time
+        record_refusal(state, session, org_id, error, location_id=refused.location_id, at=at)
+        raise
     return results
 
 

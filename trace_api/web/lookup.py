@@ -19,7 +19,19 @@ from ledger.coldchain.evaluation import moment
 from ledger.coldchain.queries import temperature_record
 from ledger.identifiers import DigitalLink
 from ledger.journey import Step, batch_journey, item_journey
-from ledger.models import Batch, Code, CodeKind, Document, Event, EventBatch, Hold, Organisation, Product
+from ledger.models import (
+    Batch,
+    Code,
+    CodeKind,
+    CodeLookups,
+    Document,
+    Event,
+    EventBatch,
+    Hold,
+    Organisation,
+    Product,
+)
+from ledger.models import CodeStatus as CodeStatusValue
 from ledger.recall_history import recall_history
 from trace_api.web.genuine import check_signature
 from trace_api.web.recall_notices import RecallNotice, contradicted, recall_notices
@@ -42,6 +54,8 @@ ATTRIBUTE_FIELDS: Final = (
     "manufacturer",
 )
 VERIFY_URL: Final = "/api/v1/verify/events/{event_id}"
+# Items whose consumers' lookups are counted: after its sale, a code looked up very often was likely copied.
+COUNTED: Final = frozenset({CodeStatusValue.SOLD, CodeStatusValue.ADMINISTERED})
 
 
 def declared_attributes(batch: Batch) -> dict[str, str]:
@@ -88,6 +102,13 @@ class BatchFacts(Response):
     documents: list[DocumentDigest]
 
 
+class LookupCount(Response):
+    """Consumers' lookups of a sold or administered item, this one included (counted by the worker)."""
+
+    count: int
+    first_at: dt.datetime = Field(description="the first lookup after the sale")
+
+
 class CodeStatus(Response):
     recalled: bool = Field(description="an open recall covers the batch, the item or a batch it was made from")
     recalls: list[str] = Field(description="numbers of the open recalls")
@@ -98,6 +119,8 @@ class CodeStatus(Response):
     held: bool
     expired: bool
     item_status: str | None = Field(description="an item's own status (sold, administered, …); none for a batch")
+    consumed_at: dt.datetime | None = Field(default=None, description="when the item was sold or administered")
+    lookups: LookupCount | None = Field(default=None, description="lookups since its sale or administration")
     warnings: list[str] = Field(
         description="recalled, recalled_before (only closed recalls), held, expired: what a consumer must be told first"
     )
@@ -265,8 +288,13 @@ def code_view(session: Session, link: DigitalLink, found: Found, public_url: str
     )
 
 
-def public_view(session: Session, link: DigitalLink, public_url: str, signature: str | None = None) -> PublicView:
-    """The consumer's view; an item's label must carry its issuer's signature (``signature``, the ``?s=``)."""
+def public_view(
+    session: Session, link: DigitalLink, public_url: str, signature: str | None = None, now: dt.datetime | None = None
+) -> tuple[PublicView, int | None]:
+    """The consumer's view, and the id of the item when its lookups are counted (sold or administered).
+
+    An item's label must carry its issuer's signature (``signature``, the ``?s=``).
+    """
     found = find(session, link)
     verdict = check_signature(session, link, found.code, signature) if found.code else None
     if verdict is not None and not verdict.genuine:
@@ -279,7 +307,19 @@ def public_view(session: Session, link: DigitalLink, public_url: str, signature:
     steps = [PublicStep.model_validate(step.public()) for step in journey(session, found)]
     view = PublicView(**dict(code_view(session, link, found, public_url)), journey=steps)
     view.code.signature = verdict.value if verdict else None
-    return view
+    counted = found.code if found.code and found.code.status in COUNTED else None
+    if counted is not None:
+        view.status.consumed_at = counted.consumed_at
+        view.status.lookups = _lookups(session, counted.id, now or dt.datetime.now(dt.UTC))
+    return view, counted.id if counted else None
+
+
+def _lookups(session: Session, code_id: int, now: dt.datetime) -> LookupCount:
+    """What the worker counted so far, with this lookup (its count is on its way to the worker)."""
+    counted = session.get(CodeLookups, code_id)
+    if counted is None:
+        return LookupCount(count=1, first_at=now)
+    return LookupCount(count=counted.count + 1, first_at=counted.first_at)
 
 
 def _status(session: Session, found: Found) -> CodeStatus:
