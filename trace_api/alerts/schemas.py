@@ -37,8 +37,9 @@ class CodeReport(Request):
 
     code: str = Field(min_length=1, max_length=300, description="the code as scanned, with its ?s= signature")
     verdict: str = Field(
-        pattern="^(never_issued|missing_signature|invalid_signature|unknown_issuer|revoked_issuer|foreign)$",
-        description="what the offline check said",
+        pattern="^(never_issued|missing_signature|malformed_signature|bad_signature|invalid_signature|unknown_issuer"
+        "|revoked_issuer|foreign)$",
+        description="what the offline check said (the station's verdicts, or never_issued)",
     )
     location_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     seen_at: dt.datetime | None = Field(default=None, description="when it was scanned (offline); default now")
