@@ -129,6 +129,7 @@ class Network:
     batch: dict[str, Any]
     serial: str
     signature: str
+    market_token: str
 
     @property
     def batch_path(self) -> str:
@@ -164,7 +165,7 @@ def build_network(live: LiveApp) -> Network:
     live.post(
         "/api/v1/scans", market_token, {"action": "receive", "shipment_id": shipment_id, "location_id": store["id"]}
     )
-    return Network(importer, token, batch, serial, live.signature(batch["id"], serial))
+    return Network(importer, token, batch, serial, live.signature(batch["id"], serial), market_token)
 
 
 @pytest.fixture(scope="session")
