@@ -4,7 +4,7 @@ Counterfeit and diversion alerts (one row per kind, code or batch and subject, e
 anchored event), consumers' lookups of sold codes, and webhook messages that announce an alert. See docs/alerts.md.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-05 12:27:07
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import ledger.models.base
 
 revision: str = "0006"
-down_revision: str | None = "0005"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
