@@ -123,7 +123,7 @@ def seed(stack: Stack, batches: int, retailers: int, codes: int) -> Seed:
     while len(links) < codes:
         page = http.get(f"/api/v1/batches/{lookup['id']}/codes", params={"offset": len(links), "limit": 1000},
                         headers={"Authorization": f"Bearer {importer[0]}"}).json()  # fmt: skip
-        links += [c["digital_link"] for c in page]
+        links += [c["signed_link"] for c in page]
     for chunk in range(0, codes, 5_000):
         move(importer[0], wholesaler, [], links[chunk : chunk + 5_000])
         move(wholesaler[0], shops[0], [], links[chunk : chunk + 5_000])

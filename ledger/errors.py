@@ -28,6 +28,7 @@ reason returned to clients (``{"error": "QuantityExceeded", "detail": ...}``).
     │   ├── UnknownProduct
     │   ├── UnknownBatch
     │   ├── UnknownCode                   never issued: a forged code
+    │   │   └── CodeNotGenuine            issued, but the ?s= signature is missing, altered or foreign
     │   ├── UnknownShipment
     │   └── UnknownEvent
     ├── Conflict
@@ -166,6 +167,10 @@ class UnknownBatch(NotFound):
 
 class UnknownCode(NotFound):
     pass
+
+
+class CodeNotGenuine(UnknownCode):
+    """A code whose serial exists but whose signature does not vouch for it: a copied or made-up label."""
 
 
 class UnknownShipment(NotFound):

@@ -1,7 +1,7 @@
 """Queueing webhook messages: rows of ``webhook_deliveries`` that the worker signs, sends and retries
 (``recall.notify.deliver_pending``). A message is queued in the transaction of what it announces (a recall, a
-cold-chain excursion), so a committed announcement always has its messages; its body is fixed now, so every retry
-sends the same bytes."""
+cold-chain excursion, an alert), so a committed announcement always has its messages; its body is fixed now, so
+every retry sends the same bytes."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def queue_messages(
     endpoints: Set[int] | None = None,
     recall_id: int | None = None,
     excursion_id: int | None = None,
+    alert_id: int | None = None,
 ) -> None:
     """Queue a message to each organisation in ``payloads`` (by id) in one statement: a national recall tells
     thousands of them. Those without a webhook URL (not in ``endpoints``, when the caller knows them; looked up
@@ -43,6 +44,7 @@ def queue_messages(
                 "delivery_id": delivery_id,
                 "recall_id": recall_id,
                 "excursion_id": excursion_id,
+                "alert_id": alert_id,
                 "org_id": org_id,
                 "event_type": event_type,
                 "body": json.dumps(message, ensure_ascii=False, separators=(",", ":"), sort_keys=True),

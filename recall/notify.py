@@ -33,6 +33,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.errors import InvalidInput
 from ledger.keys import KeyVault
 from ledger.models import (
+    Alert,
+    AlertStatus,
     DeliveryStatus,
     Excursion,
     ExcursionStatus,
@@ -99,12 +101,17 @@ def set_webhook(
     org.webhook_secret_encrypted = vault.encrypt(raw, org_ref=_vault_ref(org))
     open_recalls = select(Recall.id).where(Recall.status == RecallStatus.OPEN)
     open_excursions = select(Excursion.id).where(Excursion.status == ExcursionStatus.OPEN)
+    open_alerts = select(Alert.id).where(Alert.status == AlertStatus.OPEN)
     session.execute(
         update(WebhookDelivery)
         .where(
             WebhookDelivery.org_id == org.id,
             WebhookDelivery.status == DeliveryStatus.NO_ENDPOINT,
-            or_(WebhookDelivery.recall_id.in_(open_recalls), WebhookDelivery.excursion_id.in_(open_excursions)),
+            or_(
+                WebhookDelivery.recall_id.in_(open_recalls),
+                WebhookDelivery.excursion_id.in_(open_excursions),
+                WebhookDelivery.alert_id.in_(open_alerts),
+            ),
         )
         .values(status=DeliveryStatus.PENDING, next_attempt_at=utcnow())
     )

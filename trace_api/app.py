@@ -14,6 +14,8 @@ from fastapi import FastAPI
 
 from ledger import errors
 from ledger.settings import Settings, get_settings
+from trace_api.alerts import pages as alert_pages
+from trace_api.alerts import routes as alerts
 from trace_api.batches import pages as batch_pages
 from trace_api.batches import routes as batches
 from trace_api.codes import pages as code_pages
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None)
         epcis,
         station,
         coldchain,
+        alerts,
     )
     pages = (
         home,
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None)
         proof_pages,
         station_pages,
         coldchain_pages,
+        alert_pages,
     )
     for feature in (*api, *pages):
         app.include_router(feature.router)

@@ -20,6 +20,7 @@ class TaskName(StrEnum):
     SWEEP_CODE_RUNS = "lotline.sweep_code_runs"
     DELIVER_WEBHOOKS = "lotline.deliver_webhooks"
     CHECK_LOGGERS = "lotline.check_loggers"
+    COUNT_LOOKUP = "lotline.count_lookup"
 
 
 class TaskQueue(Protocol):

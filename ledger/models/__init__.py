@@ -67,6 +67,7 @@ __all__ = [
     "utcnow",
 ]
 
+from ledger.models.alerts import Alert, AlertKind, AlertStatus, CodeLookups
 from ledger.models.coldchain import (
     Excursion,
     ExcursionGoods,
@@ -83,6 +84,8 @@ from ledger.models.coldchain import (
 )
 from ledger.models.declarations import ErrorDeclaration
 from ledger.models.recalls import DeliveryStatus, RecallDetail, RecallHolder, WebhookDelivery
+
+__all__ += ["Alert", "AlertKind", "AlertStatus", "CodeLookups"]
 
 __all__ += ["DeliveryStatus", "RecallDetail", "RecallHolder", "WebhookDelivery"]
 __all__ += ["ErrorDeclaration"]

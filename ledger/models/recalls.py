@@ -80,7 +80,8 @@ class WebhookDelivery(Base):
     """One webhook message to one organisation, retried with backoff until it is delivered or given up.
 
     ``body`` is the exact bytes sent (the signature covers them), so every retry sends the same message. A message
-    announces a recall or a cold-chain excursion: one of ``recall_id`` and ``excursion_id`` is set.
+    announces a recall, a cold-chain excursion or an alert: one of ``recall_id``, ``excursion_id`` and ``alert_id``
+    is set.
     """
 
     __tablename__ = "webhook_deliveries"
@@ -90,6 +91,7 @@ class WebhookDelivery(Base):
     delivery_id: Mapped[str] = mapped_column(String(36), unique=True)  # X-Lotline-Delivery, a UUID
     recall_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("recalls.id"), index=True)
     excursion_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("excursions.id"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("alerts.id"), index=True)
     org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisations.id"))
     event_type: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)

@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 from eth_account import Account
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chain.anchoring import anchor_pending
@@ -32,7 +33,7 @@ from ledger.codes import issue_item_codes
 from ledger.identifiers import make_uscc
 from ledger.keys import KeyVault
 from ledger.merkle import keccak256
-from ledger.models import Organisation, Role
+from ledger.models import Code, Organisation, Role
 from ledger.recorder import Signer
 from ledger.registry import create_organisation
 from ledger.settings import Environment, Settings
@@ -101,6 +102,13 @@ class LiveApp:
             session.commit()
         return serials
 
+    def signature(self, batch_id: int, serial: str) -> str:
+        """The signature an item's label carries (``?s=``)."""
+        with self.session_factory() as session:
+            signature = session.scalar(select(Code.signature).where(Code.batch_id == batch_id, Code.serial == serial))
+        assert signature is not None
+        return signature
+
     def anchor(self) -> int:
         """Anchor every pending event on the embedded chain, with a contract deployed for this test (as
         ``lotline up`` deploys one); returns how many events were anchored."""
@@ -120,6 +128,8 @@ class Network:
     importer_token: str
     batch: dict[str, Any]
     serial: str
+    signature: str
+    market_token: str
 
     @property
     def batch_path(self) -> str:
@@ -127,7 +137,7 @@ class Network:
 
     @property
     def item_path(self) -> str:
-        return f"{self.batch_path}/21/{self.serial}"
+        return f"{self.batch_path}/21/{self.serial}?s={self.signature}"
 
 
 def build_network(live: LiveApp) -> Network:
@@ -155,7 +165,7 @@ def build_network(live: LiveApp) -> Network:
     live.post(
         "/api/v1/scans", market_token, {"action": "receive", "shipment_id": shipment_id, "location_id": store["id"]}
     )
-    return Network(importer, token, batch, serial)
+    return Network(importer, token, batch, serial, live.signature(batch["id"], serial), market_token)
 
 
 @pytest.fixture(scope="session")

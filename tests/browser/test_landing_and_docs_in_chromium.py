@@ -69,7 +69,13 @@ def test_a_code_typed_on_the_landing_page_opens_its_consumer_page(view: View, li
     box = page.get_by_label(view.words("追溯码", "Code"), exact=True)
     submit = page.get_by_role("button", name=view.words("查询", "Look up"))
 
+    # Typed by hand, the code lacks the signature its QR carries: refused like a forged code, and told why.
     box.fill(f"(01){net.batch['gtin']}(10){net.batch['lot']}(21){net.serial}")
+    submit.click()
+    expect(page.locator("[data-signature=missing]")).to_be_visible()
+
+    page.goto("/")
+    box.fill(f"https://trace.example.cn{net.item_path}")
     submit.click()
     expect(page).to_have_url(re.compile(re.escape(net.item_path) + "$"))
     expect(page.locator("h1")).to_have_text(view.words("巴西冷冻牛腱", "Brazilian frozen beef shank"))

@@ -225,7 +225,7 @@ def trade(stack: Stack) -> Trade:
         event_ids += [shipped["event_id"], received["event_id"]]
     sold = _scan(stack, tokens["market"], {"action": "sell", "codes": [codes[0]["signed_link"]]})
     event_ids.append(sold["event_id"])
-    return Trade(gtin, lot, batch_id, links[0], tokens, orgs, event_ids)
+    return Trade(gtin, lot, batch_id, codes[0]["signed_link"], tokens, orgs, event_ids)
 
 
 def test_the_consumer_page_shows_the_journey_with_a_verified_proof_for_each_event(stack: Stack, trade: Trade) -> None:

@@ -16,7 +16,7 @@ COLD = {
 }
 
 
-def setup_chain(api: Api) -> dict[str, object]:
+def setup_chain(api: Api, declared: dict[str, str] | None = None) -> dict[str, object]:
     importer, imp_token = api.org("进口商", "producer")
     market, mkt_token = api.org("一级批发市场", "distributor")
     product = api.client.post(
@@ -27,7 +27,9 @@ def setup_chain(api: Api) -> dict[str, object]:
     assert product.status_code == 201, product.text
     gtin = product.json()["gtin"]
     batch = api.client.post(
-        "/api/v1/batches", headers=api.auth(imp_token), json={"gtin": gtin, "lot": "BR2026A", "quantity": 100, **COLD}
+        "/api/v1/batches",
+        headers=api.auth(imp_token),
+        json={"gtin": gtin, "lot": "BR2026A", "quantity": 100, **COLD, **(declared or {})},
     )
     assert batch.status_code == 201, batch.text
     return {

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.codes import issue_item_codes
-from ledger.models import Organisation, Recall
+from ledger.models import Code, Organisation, Recall
 from tests.trace_api.client import Api
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -49,6 +49,15 @@ def register_beef(
 
 def batch_path(batch: dict[str, object]) -> str:
     return f"/01/{batch['gtin']}/10/{batch['lot']}"
+
+
+def item_path(session_factory: sessionmaker[Session], batch: dict[str, object], serial: str) -> str:
+    """An item's resolver path with the signature its label carries (``?s=``), as a phone opens it."""
+    with session_factory() as session:
+        signature = session.scalar(
+            select(Code.signature).where(Code.batch_id == int(str(batch["id"])), Code.serial == serial)
+        )
+    return f"{batch_path(batch)}/21/{serial}?s={signature}"
 
 
 def issue_codes(

@@ -9,14 +9,16 @@ One decision, in :func:`answer`: a client that asks for JSON (and not HTML) gets
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ledger import errors
 from ledger.identifiers import DigitalLink
+from ledger.models import utcnow
 from trace_api.consumer.cases import CaseView, case_view
+from trace_api.tasks import TaskName
 from trace_api.web.deps import ReadSessionDep, StateDep
 from trace_api.web.errors import error_responses, refusal
 from trace_api.web.lookup import PublicView
@@ -36,18 +38,36 @@ ITEM_NOTES: Final = {"sold": "item.sold", "administered": "item.administered", "
 RESOLVER_PREFIXES: Final = ("/01/", "/00/")
 
 
-@router.get("/01/{gtin}/10/{lot}/21/{serial}", response_model=PublicView, responses=error_responses(errors.UnknownCode))
-def item(gtin: str, lot: str, serial: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
-    """One pack: product, origin, certificates, journey, recall warning, anchoring proof."""
+@router.get(
+    "/01/{gtin}/10/{lot}/21/{serial}",
+    response_model=PublicView,
+    responses=error_responses(errors.UnknownCode, errors.CodeNotGenuine),
+)
+def item(
+    gtin: str,
+    lot: str,
+    serial: str,
+    request: Request,
+    session: ReadSessionDep,
+    state: StateDep,
+    s: Annotated[str | None, Query(max_length=200, description="the issuer's signature, as printed in the QR")] = None,
+) -> Response:
+    """One pack: product, origin, certificates, journey, recall warning, anchoring proof. The label's signature
+    ``s`` is checked: missing, altered or foreign is refused like a code never issued (CodeNotGenuine)."""
     link = DigitalLink(gtin=gtin, lot=lot, serial=serial)
-    return answer(request, VIEWS.view(session, link, state.settings.public_url))
+    now = utcnow()
+    cached, counted_code_id = VIEWS.view(session, link, state.settings.public_url, signature=s, now=now)
+    if counted_code_id is not None:
+        # Counted by the worker, so a lookup stays a read (perf: no write on the hot path).
+        state.tasks.send(TaskName.COUNT_LOOKUP, counted_code_id, int(now.timestamp() * 1000))
+    return answer(request, cached)
 
 
 @router.get("/01/{gtin}/10/{lot}", response_model=PublicView, responses=error_responses(errors.UnknownCode))
 def batch(gtin: str, lot: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
     """A batch code (一品一码 at batch level)."""
     link = DigitalLink(gtin=gtin, lot=lot)
-    return answer(request, VIEWS.view(session, link, state.settings.public_url))
+    return answer(request, VIEWS.view(session, link, state.settings.public_url)[0])
 
 
 @router.get("/00/{sscc}", response_model=CaseView, responses=error_responses(errors.UnknownCode))
@@ -94,7 +114,8 @@ async def code_refused(request: Request, error: Exception) -> Response:
     if api_request or not (unknown or request.url.path.startswith(RESOLVER_PREFIXES)):
         return refusal(error)
     code = error.context.get("code") if unknown else None
-    page = PAGES.render(request, "unknown.html", {"code": code or request.url.path}, status_code=404)
+    context = {"code": code or request.url.path, "signature": error.context.get("signature")}
+    page = PAGES.render(request, "unknown.html", context, status_code=404)
     # Neither a browser nor a shared cache may keep this: the code could be issued a minute later.
     page.headers["Cache-Control"] = "no-store"
     return page

@@ -16,8 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger.alert_signals import refusal_signals
+from ledger.alerts import raise_alert
 from ledger.errors import IdempotencyKeyReused, InvalidInput, LotlineError
-from ledger.models import IdempotencyRecord, Organisation
+from ledger.models import IdempotencyRecord, Organisation, utcnow
 from ledger.recorder import Signer
 from trace_api.scans.schemas import LineOutcome, LineOutcomes, Scan, ScanLine
 from trace_api.scans.service import lock_all_batches, record_scan
@@ -87,6 +89,11 @@ def _apply(session: Session, signer: Signer, org: Organisation, scan: Scan) -> t
             result = record_scan(session, signer, org, scan)
     except LotlineError as error:
         name_the_code(error, scan)
+        # Answered 200 line by line, so the alert joins this transaction (the refused line's savepoint is gone).
+        for signal in refusal_signals(
+            session, org, error, location_id=scan.location_id, at=scan.event_time or utcnow()
+        ):
+            raise_alert(session, signer, signal)
         return {"outcome": "refused", **error.as_dict()}, status_of(error)
     return {"outcome": "accepted", "result": result.model_dump(mode="json")}, ACCEPTED_STATUS
 

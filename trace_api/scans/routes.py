@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from ledger import errors
+from ledger import errors, undo
+from ledger.goods import Goods
+from ledger.identifiers import parse_code
+from ledger.trade import ScanContext
 from trace_api.scans.lines import name_the_line, record_lines
-from trace_api.scans.schemas import LineOutcomes, Scan, ScanLines, ScanList, ScanResult, ScanResults
+from trace_api.scans.schemas import (
+    LineOutcomes,
+    SaleUndo,
+    SaleUndone,
+    Scan,
+    ScanLines,
+    ScanList,
+    ScanResult,
+    ScanResults,
+)
 from trace_api.scans.service import lock_all_batches, record_scan
+from trace_api.web.alerting import record_refusal
 from trace_api.web.deps import CurrentOrg, SessionDep, StateDep
 from trace_api.web.errors import error_responses
 from trace_api.web.idempotency import IdempotencyKey, run_once
@@ -26,6 +39,10 @@ SCAN_ERRORS = error_responses(
     errors.NotHolder,
     errors.RecalledGoods,
     errors.InvalidDigitalLink,
+)
+
+UNDO_ERRORS = error_responses(
+    errors.RoleRequired, errors.UnknownCode, errors.NotHolder, errors.InvalidTransition, errors.IdempotencyKeyReused
 )
 
 
@@ -56,9 +73,16 @@ def scan(
                 raise
         return 201, ScanResults(results=results)
 
-    response.status_code, results = run_once(
-        session, org, idempotency_key, body.model_dump(mode="json"), ScanResults, write
-    )
+    org_id = org.id
+    try:
+        response.status_code, results = run_once(
+            session, org, idempotency_key, body.model_dump(mode="json"), ScanResults, write
+        )
+    except errors.LotlineError as error:
+        refused = scans[error.context.get("scan", 0)] if isinstance(body, ScanList) else scans[0]
+        at = refused.event_time
+        record_refusal(state, session, org_id, error, location_id=refused.location_id, at=at)
+        raise
     return results
 
 
@@ -82,3 +106,28 @@ def scan_lines(
         session, org, idempotency_key, body.model_dump(mode="json"), LineOutcomes, write
     )
     return outcomes
+
+
+@router.post("/sales/undo", status_code=201, response_model=SaleUndone, responses=UNDO_ERRORS)
+def undo_sale(
+    body: SaleUndo,
+    org: CurrentOrg,
+    session: SessionDep,
+    state: StateDep,
+    response: Response,
+    idempotency_key: IdempotencyKey,
+) -> SaleUndone:
+    """Undo a mistaken sale: the packs are back on sale, recorded as an event of its own (CBV ``stocking``,
+    ``sellable_accessible``, naming the voided sale). Only the organisation that sold them, within ten days."""
+
+    def write() -> tuple[int, SaleUndone]:
+        ctx = ScanContext(org=org, location_id=body.location_id)
+        goods = Goods(codes=tuple(parse_code(text) for text in body.codes), lines=())
+        event = undo.undo_sale(session, state.signer, ctx, goods)
+        voided = [t["bizTransaction"] for t in event.document.get("bizTransactionList", [])]
+        return 201, SaleUndone(event_id=event.event_id, voided=voided)
+
+    response.status_code, result = run_once(
+        session, org, idempotency_key, {"undo_sale": body.model_dump(mode="json")}, SaleUndone, write
+    )
+    return result

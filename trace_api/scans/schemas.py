@@ -135,3 +135,16 @@ class LineOutcomes(Response):
     lines: list[LineOutcome]
     accepted: int
     refused: int
+
+
+class SaleUndo(Request):
+    """Packs sold by mistake, put back on sale by their seller within ten days (docs/events.md)."""
+
+    codes: list[str] = Field(min_length=1, max_length=100, description="the packs' codes, as scanned")
+    location_id: int | None = None
+
+
+class SaleUndone(Response):
+    event_id: str = Field(description="the CBV 2.0 hash of the undo's own event")
+    voided: list[str] = Field(description="the sale events it voids")
+    anchoring: str = "pending"

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from ledger import errors
 from trace_api.station import service
 from trace_api.station.schemas import DecodedUpload
-from trace_api.web.deps import CurrentOrg, ReadSessionDep, SessionDep
+from trace_api.web.deps import CurrentOrg, ReadSessionDep, SessionDep, StateDep
 from trace_api.web.errors import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["station"])
@@ -42,14 +42,18 @@ def key_set(session: ReadSessionDep, if_none_match: Annotated[str | None, Header
 )
 def decode(
     file: Annotated[UploadFile, File(description="a photo or scan of labels: PNG, JPEG, WebP, TIFF or BMP")],
-    _org: CurrentOrg,
+    org: CurrentOrg,
     session: SessionDep,
+    state: StateDep,
 ) -> DecodedUpload:
     """Read every QR code and DataMatrix symbol in an image (a phone photo, a scanned label sheet) and check each
-    one offline against the issuers' keys; nothing is recorded."""
+    one offline against the issuers' keys. A code of this network's form that is not genuine (unsigned, altered,
+    signed by a stranger) raises a forged-code alert; nothing else is recorded."""
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise errors.PayloadTooLarge(f"images up to {MAX_UPLOAD // (1024 * 1024)} MB are read", limit=MAX_UPLOAD)
     if data.startswith(b"%PDF-"):
         raise errors.UnsupportedMediaType("send an image; PDF label sheets are read by `lotline scan`")
-    return service.decode_upload(session, data)
+    decoded = service.decode_upload(session, data)
+    service.report_not_genuine(session, state.signer, org, decoded)
+    return decoded

@@ -1,4 +1,5 @@
-"""What the station's endpoints compute: the published key set and the verdicts on decoded symbols."""
+"""What the station's endpoints compute: the published key set, the verdicts on decoded symbols, and the alerts
+for those that are not genuine."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import Batch, Organisation, Role
+from ledger.alert_signals import forged_signal
+from ledger.alerts import raise_alert
+from ledger.models import Batch, Organisation, Role, utcnow
+from ledger.recorder import Signer
 from scanner.decode import decode_bytes
 from scanner.reading import verdict
 from scanner.verify import OfflineVerifier
@@ -63,3 +67,13 @@ def decode_upload(session: Session, data: bytes) -> DecodedUpload:
             )
         )
     return DecodedUpload(codes=codes)
+
+
+def report_not_genuine(session: Session, signer: Signer, org: Organisation, decoded: DecodedUpload) -> None:
+    """A forged-code alert for each code of this network's form the offline check found not genuine."""
+    now = utcnow()
+    for code in decoded.codes:
+        if code.genuine or code.code is None:
+            continue
+        for signal in forged_signal(session, org, code.text, code.verdict, location_id=None, at=now):
+            raise_alert(session, signer, signal)

@@ -17,10 +17,24 @@ from sqlalchemy.orm import Session
 from ledger import errors
 from ledger.coldchain.evaluation import moment
 from ledger.coldchain.queries import temperature_record
-from ledger.goods import batch_state
 from ledger.identifiers import DigitalLink
 from ledger.journey import Step, batch_journey, item_journey
-from ledger.models import Batch, Code, CodeKind, Document, Event, EventBatch, Organisation, Product
+from ledger.models import (
+    Batch,
+    Code,
+    CodeKind,
+    CodeLookups,
+    Document,
+    Event,
+    EventBatch,
+    Hold,
+    Organisation,
+    Product,
+)
+from ledger.models import CodeStatus as CodeStatusValue
+from ledger.recall_history import recall_history
+from trace_api.web.genuine import check_signature
+from trace_api.web.recall_notices import RecallNotice, contradicted, recall_notices
 from trace_api.web.schemas import Response
 
 # The declarations a batch may carry beyond its dates, in the order a clerk fills them.
@@ -40,6 +54,8 @@ ATTRIBUTE_FIELDS: Final = (
     "manufacturer",
 )
 VERIFY_URL: Final = "/api/v1/verify/events/{event_id}"
+# Items whose consumers' lookups are counted: after its sale, a code looked up very often was likely copied.
+COUNTED: Final = frozenset({CodeStatusValue.SOLD, CodeStatusValue.ADMINISTERED})
 
 
 def declared_attributes(batch: Batch) -> dict[str, str]:
@@ -56,6 +72,11 @@ class CodeFacts(Response):
     element_string: str
     uri: str
     issued: bool = Field(description="always true: a code never issued here is refused as UnknownCode")
+    signature: str | None = Field(
+        default=None,
+        description="the label's ?s= signature, checked on a consumer lookup of an item: valid, or not_signed "
+        "(issued without one); a missing, invalid or foreign one is refused as CodeNotGenuine",
+    )
 
 
 class ProductFacts(Response):
@@ -81,13 +102,28 @@ class BatchFacts(Response):
     documents: list[DocumentDigest]
 
 
+class LookupCount(Response):
+    """Consumers' lookups of a sold or administered item, this one included (counted by the worker)."""
+
+    count: int
+    first_at: dt.datetime = Field(description="the first lookup after the sale")
+
+
 class CodeStatus(Response):
-    recalled: bool
-    recalls: list[str] = Field(description="numbers of the open recalls of the batch")
+    recalled: bool = Field(description="an open recall covers the batch, the item or a batch it was made from")
+    recalls: list[str] = Field(description="numbers of the open recalls")
+    recall_history: list[RecallNotice] = Field(description="every recall that touched it, open or closed")
+    contradicted_certificates: dict[str, str] = Field(
+        description="declared test results a failed inspection contradicts, with the recall's number"
+    )
     held: bool
     expired: bool
     item_status: str | None = Field(description="an item's own status (sold, administered, …); none for a batch")
-    warnings: list[str] = Field(description="recalled, held, expired: what a consumer must be told first")
+    consumed_at: dt.datetime | None = Field(default=None, description="when the item was sold or administered")
+    lookups: LookupCount | None = Field(default=None, description="lookups since its sale or administration")
+    warnings: list[str] = Field(
+        description="recalled, recalled_before (only closed recalls), held, expired: what a consumer must be told first"
+    )
 
 
 class StepParty(Response):
@@ -252,19 +288,65 @@ def code_view(session: Session, link: DigitalLink, found: Found, public_url: str
     )
 
 
-def public_view(session: Session, link: DigitalLink, public_url: str) -> PublicView:
+def public_view(
+    session: Session, link: DigitalLink, public_url: str, signature: str | None = None, now: dt.datetime | None = None
+) -> tuple[PublicView, int | None]:
+    """The consumer's view, and the id of the item when its lookups are counted (sold or administered).
+
+    An item's label must carry its issuer's signature (``signature``, the ``?s=``).
+    """
     found = find(session, link)
+    verdict = check_signature(session, link, found.code, signature) if found.code else None
+    if verdict is not None and not verdict.genuine:
+        raise errors.CodeNotGenuine(
+            f"{link.element_string()}: the label's signature is {verdict.value}; it was not printed by the code's "
+            "issuer",
+            code=link.path,
+            signature=verdict.value,
+        )
     steps = [PublicStep.model_validate(step.public()) for step in journey(session, found)]
-    return PublicView(**dict(code_view(session, link, found, public_url)), journey=steps)
+    view = PublicView(**dict(code_view(session, link, found, public_url)), journey=steps)
+    view.code.signature = verdict.value if verdict else None
+    counted = found.code if found.code and found.code.status in COUNTED else None
+    if counted is not None:
+        view.status.consumed_at = counted.consumed_at
+        view.status.lookups = _lookups(session, counted.id, now or dt.datetime.now(dt.UTC))
+    return view, counted.id if counted else None
+
+
+def _lookups(session: Session, code_id: int, now: dt.datetime) -> LookupCount:
+    """What the worker counted so far, with this lookup (its count is on its way to the worker)."""
+    counted = session.get(CodeLookups, code_id)
+    if counted is None:
+        return LookupCount(count=1, first_at=now)
+    return LookupCount(count=counted.count + 1, first_at=counted.first_at)
 
 
 def _status(session: Session, found: Found) -> CodeStatus:
-    state = batch_state(session, found.batch, found.product, 0)
+    # Held for every holder (org_id null): the public sees the batch, not one holder's stock. The open recalls
+    # come from the history below, so the trade rules' batch_state (which reads them again) is not used here.
+    held = session.scalar(
+        select(Hold.id)
+        .where(Hold.batch_id == found.batch.id, Hold.released_at.is_(None), Hold.org_id.is_(None))
+        .limit(1)
+    )
     expired = found.batch.expiry_date is not None and found.batch.expiry_date < dt.date.today()
-    flags = {"recalled": bool(state.open_recall_numbers), "held": state.held_for_org, "expired": expired}
+    facts = recall_history(session, found.batch.id, found.code.id if found.code else None)
+    notices = recall_notices(facts, found.product.category)
+    open_numbers = [n.number for n in notices if n.status == "open"]
+    flags = {
+        "recalled": bool(open_numbers),
+        "recalled_before": bool(notices) and not open_numbers,
+        "held": held is not None,
+        "expired": expired,
+    }
     return CodeStatus(
-        **flags,
-        recalls=list(state.open_recall_numbers),
+        recalled=flags["recalled"],
+        held=flags["held"],
+        expired=expired,
+        recalls=open_numbers,
+        recall_history=notices,
+        contradicted_certificates=contradicted(notices, declared_attributes(found.batch)),
         item_status=found.code.status.value if found.code else None,
         warnings=[name for name, raised in flags.items() if raised],
     )

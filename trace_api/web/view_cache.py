@@ -4,7 +4,7 @@ Building a consumer's view takes about twenty statements (product, batch, item, 
 temperature record, documents, anchoring); most lookups are of codes whose view has not changed since the last
 one. So one statement reads a *version* of the view — the batch's hash-chain head (it moves with every event on
 the batch, and names its whole history, so two ledgers never share one), the item's status, how many of the
-batch's events are confirmed on chain, the open recalls, unreleased holds, documents, temperature logs and
+batch's events are confirmed on chain, every recall (they are few), unreleased holds, documents, temperature logs and
 excursions of the batch — and the view built for that version is answered again while it holds
 (docs/performance.md).
 
@@ -39,8 +39,6 @@ from ledger.models import (
     Hold,
     Product,
     Recall,
-    RecallStatus,
-    RecallTarget,
     ShipmentLine,
     TemperatureLog,
 )
@@ -82,13 +80,13 @@ def _version_statement(*, item: bool) -> Any:
                 (Anchor, and_(Anchor.id == Event.anchor_id, Anchor.status == AnchorStatus.CONFIRMED)),
             ),
         ),
-        *_count_of(
-            func.count(Recall.id),
-            func.coalesce(func.sum(Recall.id), 0),
-            where=and_(RecallTarget.batch_id == batch, Recall.status == RecallStatus.OPEN),
-            start=RecallTarget,
-            joins=((Recall, Recall.id == RecallTarget.recall_id),),
+        # Every recall, anywhere: the page shows the recalls of the batches an item was made from too, open or
+        # closed (docs/recall.md), and recalls are rare, so any new, opened or closed one moves every version.
+        *(
+            select(column).scalar_subquery()
+            for column in (func.count(Recall.id), func.count(Recall.opened_at), func.count(Recall.closed_at))
         ),
+        select(func.coalesce(func.max(Recall.id), 0)).scalar_subquery(),
         *_count_of(
             func.count(Hold.id),
             func.coalesce(func.sum(Hold.id), 0),
@@ -134,23 +132,38 @@ class ViewCache:
         self._views: OrderedDict[tuple[Any, ...], CachedView] = OrderedDict()
         self._lock = threading.Lock()
 
-    def view(self, session: Session, link: DigitalLink, public_url: str) -> CachedView:
-        """The code's public view: the cached one while its version holds, else built (and kept)."""
+    def view(
+        self,
+        session: Session,
+        link: DigitalLink,
+        public_url: str,
+        signature: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> tuple[CachedView, int | None]:
+        """The code's public view: the cached one while its version holds, else built (and kept); and the id of
+        the item when its lookups are counted (docs/alerts.md).
+
+        The label's signature is part of the key, so only the exact signature a view was built (and checked) with
+        is answered from the cache; a missing, altered or foreign one is checked anew and refused. The view of an
+        item whose lookups are counted (sold, administered) shows that count, so it is built every time.
+        """
         key = self._key(session, link, public_url)
         if key is not None:
+            key = (*key, signature)
             with self._lock:
                 cached = self._views.get(key)
                 if cached is not None:
                     self._views.move_to_end(key)
-                    return cached
-        built = public_view(session, link, public_url)  # a code never issued raises here, and is not kept
+                    return cached, None
+        # A code never issued, or a label whose signature is not its issuer's, raises here and is not kept.
+        built, counted_code_id = public_view(session, link, public_url, signature=signature, now=now)
         cached = CachedView(built, built.model_dump_json().encode())
-        if key is not None:
+        if key is not None and counted_code_id is None:
             with self._lock:
                 self._views[key] = cached
                 while len(self._views) > self.size:
                     self._views.popitem(last=False)
-        return cached
+        return cached, counted_code_id
 
     @staticmethod
     def _key(session: Session, link: DigitalLink, public_url: str) -> tuple[Any, ...] | None:

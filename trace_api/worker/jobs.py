@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import select
@@ -14,6 +15,8 @@ from chain.client import ChainClient, ChainUnavailable
 from chain.deploy import read_deployment
 from chain.jobs import run_chain_jobs
 from chain.operator import operator_key
+from ledger.alert_signals import count_lookup as count_lookup_of
+from ledger.alerts import raise_alert
 from ledger.codes import continue_run
 from ledger.coldchain.silence import check_silent_loggers
 from ledger.models import CodeRun, utcnow
@@ -84,6 +87,16 @@ def deliver_webhooks(ctx: WorkerContext) -> int:
         policy = AddressPolicy.from_settings(state.settings)
         counts = deliver_pending(state.sessions, transport=transport, vault=state.signer.vault, policy=policy)
     return counts.delivered
+
+
+def count_lookup(ctx: WorkerContext, code_id: int, at_ms: int) -> bool:
+    """Count a consumer's lookup of a sold code (sent by the consumer page); True when it raised an alert."""
+    with ctx.state.sessions() as session:
+        signal = count_lookup_of(session, code_id, datetime.fromtimestamp(at_ms / 1000, UTC))
+        if signal is not None:
+            raise_alert(session, ctx.state.signer, signal)
+        session.commit()
+    return signal is not None
 
 
 def check_loggers(ctx: WorkerContext) -> int:

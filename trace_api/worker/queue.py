@@ -91,6 +91,9 @@ def create_worker(settings: Settings) -> Celery:
     def check_loggers() -> int:
         return jobs.check_loggers(context())
 
+    def count_lookup(code_id: int, at_ms: int) -> bool:
+        return jobs.count_lookup(context(), code_id, at_ms)
+
     bodies: dict[TaskName, Any] = {
         TaskName.ANCHOR: anchor,
         TaskName.CHAIN_JOBS: chain_jobs,
@@ -98,6 +101,7 @@ def create_worker(settings: Settings) -> Celery:
         TaskName.SWEEP_CODE_RUNS: sweep_code_runs,
         TaskName.DELIVER_WEBHOOKS: deliver_webhooks,
         TaskName.CHECK_LOGGERS: check_loggers,
+        TaskName.COUNT_LOOKUP: count_lookup,
     }
     for name, body in bodies.items():
         app.task(name=name.value)(body)

@@ -15,6 +15,7 @@ from tests.trace_api.pages import (
     HTML,
     batch_path,
     issue_codes,
+    item_path,
     register_beef,
 )
 
@@ -80,7 +81,7 @@ def test_an_item_page_shows_its_journey_in_words_with_local_time_and_region(
     )
     assert receive.status_code == 201, receive.text
 
-    page = api.client.get(f"{batch_path(batch)}/21/{serial}", headers=HTML).text
+    page = api.client.get(item_path(session_factory, batch, serial), headers=HTML).text
 
     steps = re.findall(r'<p class="step-what">([^<]+)', page)
     # Registration and the issue of item codes are two steps with two names, not "赋码/登记" twice.

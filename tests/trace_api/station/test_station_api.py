@@ -57,6 +57,7 @@ def test_a_photo_of_a_printed_label_is_decoded_and_checked(api: Api) -> None:
     assert (code["symbol"], code["verdict"], code["genuine"]) == ("QRCode", "genuine", True)
     assert code["code"]["serial"] == serial
     assert code["issuer"] == "进口商"
+    assert api.client.get("/api/v1/alerts", headers=api.auth(api.regulator_token)).json() == []
 
 
 def test_a_forged_label_is_decoded_and_flagged(api: Api) -> None:
@@ -66,6 +67,13 @@ def test_a_forged_label_is_decoded_and_flagged(api: Api) -> None:
     reply = api.client.post("/api/v1/decode", headers=api.auth(token), files={"file": ("f.png", png, "image/png")})
     (code,) = reply.json()["codes"]
     assert (code["genuine"], code["verdict"]) == (False, "malformed_signature")
+    [alert] = api.client.get("/api/v1/alerts", headers=api.auth(api.regulator_token)).json()
+    assert (alert["kind"], alert["detail"]["verdict"], alert["subject"]) == (
+        "forged_code",
+        "malformed_signature",
+        "进口商",
+    )
+    assert alert["scanned"] == "/01/09506000134352/10/L1/21/ABC"
 
 
 def test_decoding_needs_a_token_and_refuses_oversize_and_non_images(api: Api) -> None:

@@ -23,6 +23,7 @@ def test_the_shared_words_and_every_feature_that_prints_words_have_a_words_file(
     assert {path.parent.name for path in WORDS_FILES} == {
         "web",
         "consumer",
+        "alerts",
         "batches",
         "recalls",
         "investigations",
