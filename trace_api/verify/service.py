@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from chain.client import ChainClient, ChainUnavailable
 from ledger import errors
 from ledger.event_hash import event_hash, hash_digest
 from ledger.merkle import verify_proof
-from ledger.models import Anchor, AnchorStatus, Event, Organisation
+from ledger.models import Anchor, AnchorStatus, Event, Movement, Organisation, Role
 from trace_api.verify.schemas import AnchorOut, ChainUnreachable, ChainVerdict, EventProof, SignatureOut
 
 
-def event_proof(session: Session, client: ChainClient | None, event_id: str) -> EventProof:
+def event_proof(
+    session: Session, client: ChainClient | None, event_id: str, viewer: Organisation | None = None
+) -> EventProof:
     """``status``: pending until the event is in a confirmed anchor, then anchored; verified or mismatch once
-    the contract (when there is one to ask) has checked the proof."""
+    the contract (when there is one to ask) has checked the proof. The event's document is shown only to a
+    ``viewer`` that took part in it or regulates (see docs/anchoring.md): the hashes and the proof are public."""
     event = session.scalar(select(Event).where(Event.event_id == event_id))
     if event is None:
         raise errors.UnknownEvent(f"no event {event_id}", event_id=event_id)
@@ -23,7 +26,7 @@ def event_proof(session: Session, client: ChainClient | None, event_id: str) -> 
     author = session.get(Organisation, event.org_id)
     proof = EventProof(
         event_id=event.event_id,
-        event=event.document,
+        event=event.document if viewer is not None and took_part(session, viewer, event) else None,
         recomputed_hash=recomputed,
         hash_matches=recomputed == event.event_id,
         signature=SignatureOut(
@@ -41,6 +44,16 @@ def event_proof(session: Session, client: ChainClient | None, event_id: str) -> 
     if anchor is None or anchor.status is not AnchorStatus.CONFIRMED or event.merkle_proof is None:
         return proof
     return _checked(proof, event, anchor, client)
+
+
+def took_part(session: Session, org: Organisation, event: Event) -> bool:
+    """A regulator, the event's recorder, or a sender or receiver of goods it moved."""
+    if org.has_role(Role.REGULATOR) or event.org_id == org.id:
+        return True
+    moved = select(Movement.id).where(
+        Movement.event_seq == event.seq, or_(Movement.from_org_id == org.id, Movement.to_org_id == org.id)
+    )
+    return session.scalar(moved.limit(1)) is not None
 
 
 def _checked(proof: EventProof, event: Event, anchor: Anchor, client: ChainClient | None) -> EventProof:
