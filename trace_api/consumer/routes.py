@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Final
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -35,15 +36,36 @@ RESOLVER_PREFIXES: Final = ("/01/", "/00/")
 @router.get("/01/{gtin}/10/{lot}/21/{serial}", response_model=PublicView, responses=error_responses(errors.UnknownCode))
 def item(gtin: str, lot: str, serial: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
     """One pack: product, origin, certificates, journey, recall warning, anchoring proof."""
-    link = DigitalLink(gtin=gtin, lot=lot, serial=serial)
-    return answer(request, public_view(session, link, state.settings.public_url))
+    return answer(request, public_view(session, link_of(request), state.settings.public_url))
 
 
 @router.get("/01/{gtin}/10/{lot}", response_model=PublicView, responses=error_responses(errors.UnknownCode))
 def batch(gtin: str, lot: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
     """A batch code (一品一码 at batch level)."""
-    link = DigitalLink(gtin=gtin, lot=lot)
-    return answer(request, public_view(session, link, state.settings.public_url))
+    return answer(request, public_view(session, link_of(request), state.settings.public_url))
+
+
+@router.get("/01/{gtin}/10/{rest:path}", include_in_schema=False)
+def percent_encoded(gtin: str, rest: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
+    """A lot or serial with a percent-encoded ``/`` (``%2F``): the server decodes it before routing, so the path
+    has more segments than the two routes above take."""
+    return answer(request, public_view(session, link_of(request), state.settings.public_url))
+
+
+def link_of(request: Request) -> DigitalLink:
+    """The Digital Link as sent: read from the raw path, since GS1 percent-encodes a lot or serial's ``/`` (and a
+    decoded ``A%2F21%2FB`` would read as lot ``A`` and serial ``B``). See docs/identifiers.md."""
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    segments = [unquote(part) for part in raw.decode("latin-1").split("/")]
+    match segments:
+        case ["", "01", gtin, "10", lot]:
+            return DigitalLink(gtin=gtin, lot=lot)
+        case ["", "01", gtin, "10", lot, "21", serial]:
+            return DigitalLink(gtin=gtin, lot=lot, serial=serial)
+    raise errors.InvalidDigitalLink(
+        "a lotline code is /01/{gtin}/10/{lot}[/21/{serial}], with a '/' in a lot or serial written %2F",
+        code=request.url.path,
+    )
 
 
 def wants_json(request: Request) -> bool:
