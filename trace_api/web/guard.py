@@ -5,7 +5,7 @@ The body limit cannot trust ``Content-Length``: a chunked request has none, so t
 reads them and the read stops with a 413 once they pass the limit, before the rest is buffered. Routes keep their
 own, exact limits on the documents they take (``Settings.max_upload_bytes``); this one is that limit plus room for
 a multipart envelope. A NUL or another control character in a path or query parameter is refused with a 422 here,
-once, as the ``Text`` type refuses it in bodies (``trace_api.web.schemas``): PostgreSQL cannot store one, and no
+once, as the ``Request`` base refuses it in bodies (``trace_api.web.schemas``): PostgreSQL cannot store one, and no
 identifier contains one.
 """
 

@@ -4,7 +4,7 @@ Requests forbid unknown fields (a typo is an error, not ignored). Every number a
 schema, so a number beyond the database's 64 bits is a 422 naming the field, not an overflow deep in the driver;
 every text refuses NUL and the other control characters, which PostgreSQL cannot store and no label or page needs
 (tab and line breaks stay allowed). The ``Request`` base applies both rules to every field of every request body,
-also the ones a schema declares as a plain ``int`` or ``str``; ``Text`` and the id/offset types carry them into
+also the ones a schema declares as a plain ``int`` or ``str``; the id and offset types carry the bounds into
 paths and query strings.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 # PostgreSQL's BIGINT, and SQLite's INTEGER: the largest id or count the ledger stores.
 BIGINT_MAX: Final = 2**63 - 1
@@ -52,7 +52,6 @@ def _check_input(value: Any) -> None:
             _check_input(item)
 
 
-Text = Annotated[str, AfterValidator(refuse_control_characters)]
 # Ids as the database stores them (64-bit): a larger number is a 422, not an overflow deep in the driver.
 RowId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 RefId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
