@@ -33,7 +33,7 @@ def refuse_control_characters(value: str) -> str:
     return value
 
 
-def _check_input(value: Any) -> None:
+def check_input(value: Any) -> None:
     """The shared rules, through lists and mappings: every text without control characters, every whole number
     within 64 bits."""
     if isinstance(value, str):
@@ -45,11 +45,11 @@ def _check_input(value: Any) -> None:
             raise ValueError(f"must be a whole number within ±{BIGINT_MAX}")
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            _check_input(key)
-            _check_input(item)
+            check_input(key)
+            check_input(item)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for item in value:
-            _check_input(item)
+            check_input(item)
 
 
 # Ids as the database stores them (64-bit): a larger number is a 422, not an overflow deep in the driver.
@@ -68,7 +68,7 @@ class Request(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _shared_input_rules(cls, value: Any, _info: ValidationInfo) -> Any:
-        _check_input(value)
+        check_input(value)
         return value
 
 

@@ -8,10 +8,12 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.settings import Settings
 from tests.trace_api.client import Api
 from tests.trace_api.network import COLD, setup_chain
+from tests.trace_api.pages import open_through_form, recall_count, sign_in
 
 HUGE = 2**64
 JSON = {"Accept": "application/json"}
@@ -138,3 +140,12 @@ def test_a_lot_and_serial_with_a_slash_are_percent_encoded_and_resolve(api: Api)
     page = api.client.get(path, headers=JSON)
     assert (page.status_code, page.json()["batch"]["lot"]) == (200, lot)
     assert page.json()["code"]["uri"].split("?")[0] == item["digital_link"].split("?")[0]
+
+
+def test_a_page_form_with_a_control_character_is_refused_and_opens_nothing(
+    api: Api, session_factory: sessionmaker[Session]
+) -> None:
+    sign_in(api, api.regulator_token)
+    reply = open_through_form(api, "(01)06970000000017(10)L1", reason="核酸\x00阳性")
+    assert reply.status_code == 422, reply.text
+    assert recall_count(session_factory) == 0
