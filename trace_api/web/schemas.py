@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 BIGINT_MAX: Final = 2**63 - 1
 # A trillion units: more than any batch, and far enough below BIGINT_MAX that sums of quantities cannot overflow.
 MAX_QUANTITY: Final = 10**12
-# C0 controls but tab, line feed and carriage return; DEL; the C1 controls; and lone UTF-16 surrogates, which
-# JSON can spell (\ud800) but no database encoding can store.
-CONTROL_CHARACTERS: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls but tab, line feed, carriage return and GS (the FNC1 separator of a GS1 element string); DEL;
+# the C1 controls; and lone UTF-16 surrogates, which JSON can spell (\ud800) but no database encoding can store.
+CONTROL_CHARACTERS: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1c\x1e\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def refuse_control_characters(value: str) -> str:
