@@ -30,13 +30,15 @@ reason returned to clients (``{"error": "QuantityExceeded", "detail": ...}``).
     │   ├── UnknownCode                   never issued: a forged code
     │   │   └── CodeNotGenuine            issued, but the ?s= signature is missing, altered or foreign
     │   ├── UnknownShipment
-    │   └── UnknownEvent
+    │   ├── UnknownEvent
+    │   └── UnknownLocation
     ├── Conflict
     │   ├── AlreadyExists
     │   └── IdempotencyKeyReused          same key, different request
     ├── Forbidden
     │   ├── NotAuthenticated
-    │   └── RoleRequired
+    │   ├── RoleRequired
+    │   └── NotOwner                      another organisation's GTIN or location
     └── RuleViolation                     the ledger refuses the event; nothing is written
         ├── NotHolder                     only the current holder moves goods
         ├── ShipmentMismatch              a receive must match a shipment to the receiver
@@ -48,8 +50,8 @@ reason returned to clients (``{"error": "QuantityExceeded", "detail": ...}``).
         ├── AlreadyConsumed               an item is sold / administered / destroyed once
         └── InvalidTransition             e.g. unpacking something that is not packed
 
-The cold chain's refusals sit in this tree beside their feature, in ``ledger.coldchain.errors``: UnknownLocation
-and UnknownExcursion (NotFound), NotRecorder (Forbidden), ExcursionOngoing and ExcursionClosed (RuleViolation),
+The cold chain's refusals sit in this tree beside their feature, in ``ledger.coldchain.errors``: UnknownExcursion
+(NotFound), NotRecorder (Forbidden), ExcursionOngoing and ExcursionClosed (RuleViolation),
 VialMonitorSpent (GoodsUnavailable).
 """
 
@@ -181,6 +183,10 @@ class UnknownEvent(NotFound):
     pass
 
 
+class UnknownLocation(NotFound):
+    pass
+
+
 class Conflict(LotlineError):
     pass
 
@@ -203,6 +209,11 @@ class NotAuthenticated(Forbidden):
 
 class RoleRequired(Forbidden):
     pass
+
+
+class NotOwner(Forbidden):
+    """A GTIN belongs to the organisation that registered its product, a location to the organisation that
+    registered it: nobody else registers batches under the one or records events at the other."""
 
 
 class RuleViolation(LotlineError):

@@ -58,6 +58,8 @@ class Step:
     block_number: int | None = None
     tx_hash: str | None = None
     merkle_root: str | None = None
+    # The organisations that took part, by id: the recorder and every sender and receiver of its movements.
+    party_ids: frozenset[int] = frozenset()
 
     @property
     def what(self) -> str | None:
@@ -217,6 +219,10 @@ def _steps(session: Session, seqs: list[int], batch_id: int | None) -> list[Step
                 block_number=anchor.block_number if confirmed and anchor else None,
                 tx_hash=anchor.tx_hash if confirmed and anchor else None,
                 merkle_root=anchor.merkle_root if anchor else None,
+                party_ids=frozenset(
+                    {org.id}
+                    | {i for m in moves.get(event.seq, []) for i in (m.from_org_id, m.to_org_id) if i is not None}
+                ),
             )
         )
     return steps

@@ -23,6 +23,7 @@ from ledger.event_hash import event_hash, hash_digest
 from ledger.keys import KeyVault
 from ledger.merkle import chain_head
 from ledger.models import Batch, Event, EventBatch, EventEpc, Organisation, OutboxEntry
+from ledger.ownership import require_own_location
 from ledger.signing import SigningDomain, sign_event
 
 ZERO_HEAD = "0x" + "00" * 32
@@ -71,8 +72,11 @@ def record_event(
     """Hash, sign and store ``document``; extend the hash chain of every batch it touches.
 
     The batches must already be locked by the caller (``SELECT … FOR UPDATE``): two events on one batch must not
-    read the same previous head.
+    read the same previous head. ``location_id``, where the event happened, must be one of ``org``'s locations:
+    every scan, registration and capture passes here.
     """
+    if location_id is not None:
+        require_own_location(session, org, location_id)
     event_id = event_hash(document)
     if session.scalar(select(Event.seq).where(Event.event_id == event_id)) is not None:
         raise AlreadyExists(f"an identical event is already recorded: {event_id}", event_id=event_id)

@@ -33,6 +33,7 @@ from ledger.models import (
     Role,
     utcnow,
 )
+from ledger.ownership import require_own_location, require_product_owner
 from ledger.recorder import ZERO_HEAD, Signer, record_event
 from ledger.rules import require_quantity
 
@@ -230,6 +231,9 @@ def register_batch(
     lot = validate_lot(lot)
     quantity = require_quantity(quantity)
     product = _registrable_product(session, gtin, lot, attrs)
+    require_product_owner(product, org)
+    if location_id is not None:
+        require_own_location(session, org, location_id)
     event_time = event_time or datetime.now(UTC)
 
     reg_hash = registration_hash(product, lot, org, quantity, attrs)

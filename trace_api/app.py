@@ -47,6 +47,7 @@ from trace_api.verify import routes as verify
 from trace_api.web import errors as web_errors
 from trace_api.web import signin
 from trace_api.web.auth import LoginRequired, login_required
+from trace_api.web.guard import ENVELOPE_BYTES, BodyLimit, PrintableTarget
 from trace_api.web.render import STATIC_DIR, STATIC_URL, Assets
 from trace_api.worker.queue import CeleryQueue, create_celery
 
@@ -73,6 +74,8 @@ def create_app(settings: Settings | None = None, tasks: TaskQueue | None = None)
         title="lotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     web_errors.install(app)
+    app.add_middleware(PrintableTarget)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + ENVELOPE_BYTES)
     api = (
         orgs,
         products,

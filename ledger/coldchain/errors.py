@@ -1,8 +1,7 @@
 """Refusals of the cold chain, in lotline's one error tree (``ledger.errors``):
 
 NotFound
-├── UnknownLocation
-└── UnknownExcursion
+└── UnknownExcursion                  (a location is the ledger's: ``ledger.errors.UnknownLocation``)
 Forbidden
 └── NotRecorder                       readings for goods or places that are not the organisation's
 RuleViolation
@@ -15,10 +14,7 @@ RuleViolation
 from __future__ import annotations
 
 from ledger.errors import Forbidden, GoodsUnavailable, NotFound, RuleViolation
-
-
-class UnknownLocation(NotFound):
-    pass
+from ledger.errors import UnknownLocation as UnknownLocation
 
 
 class UnknownExcursion(NotFound):

@@ -16,7 +16,7 @@ from importers.bulk import ImportLimits, import_batches, run_import
 from importers.bulk.cells import parse_cell
 from importers.templates import TEMPLATES, Kind, match_header, normalize_header, template_csv, template_xlsx
 from ledger.errors import InvalidInput, LotlineError, PayloadTooLarge, RoleRequired, UnsupportedMediaType
-from ledger.models import Batch, Category, ChainJob, Event, Holding, Role
+from ledger.models import Batch, Category, ChainJob, Event, Holding, Organisation, Role
 from ledger.registry import REQUIRED_BY_CATEGORY
 from ledger.settings import Environment, Settings
 from tests.importers.sheets import (
@@ -32,6 +32,7 @@ from tests.importers.sheets import (
     valid_row,
     xlsx_bytes,
 )
+from tests.ledger.network import make_signer
 
 DATA = Path(__file__).parent.parent / "data" / "imports"
 COLD, FARM, VACCINE = Category.COLD_CHAIN, Category.FARM_PRODUCE, Category.VACCINE
@@ -275,7 +276,8 @@ def test_repeated_lots_that_disagree_are_refused_on_every_row(db: Session) -> No
     rows = [valid_row(FARM, "F1", quantity=10), valid_row(FARM, "F2"), valid_row(FARM, "F1", quantity=20)]
     error = refusal(db, csv_bytes(grid(rows, headers(FARM, "en"))))
     assert problems(error) == {(2, "Lot", "InvalidInput"), (4, "Lot", "InvalidInput")}
-    org, signer = importer(db, n=2, products=False)
+    # The importer that owns the products again: only a GTIN's owner registers batches under it.
+    org, signer = db.scalars(select(Organisation)).one(), make_signer()
     skipped = import_batches(db, signer, org, csv_bytes(grid(rows, headers(FARM, "en"))), skip_invalid=True)
     assert ([r.lot for r in skipped.created], skipped.skipped_rows) == (["F2"], [2, 4])
 

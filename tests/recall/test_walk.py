@@ -26,7 +26,7 @@ from ledger.codes import issue_item_codes
 from ledger.errors import UnknownBatch, UnknownCode
 from ledger.goods import BatchLine, Goods
 from ledger.identifiers import DigitalLink, make_sscc
-from ledger.models import Category, Code, Event, Organisation, Role
+from ledger.models import Category, Code, Event, Organisation, Product, Role
 from ledger.recorder import Signer
 from ledger.registry import create_product, register_batch
 from recall import repository
@@ -52,6 +52,7 @@ class World:
     loose: dict[int, set[str]] = field(default_factory=dict)  # top-level codes an organisation holds
     children: dict[str, set[str]] = field(default_factory=dict)
     held_ever: dict[str, set[str]] = field(default_factory=dict)  # every item a container held at some time
+    own_products: dict[tuple[int, str], str] = field(default_factory=dict)
     code_batch: dict[str, int] = field(default_factory=dict)
     links: dict[str, DigitalLink] = field(default_factory=dict)
     code_ids: dict[str, int] = field(default_factory=dict)
@@ -98,10 +99,29 @@ class World:
         self.loose[org_id] |= set(keys)
         return keys
 
+    def own_gtin(self, registrant: Organisation, gtin: str) -> str:
+        """Only a product's owner registers batches under its GTIN (ledger/ownership.py): another registrant gets
+        a product of its own in place of the drawn one, made once per example."""
+        product = self.db.scalar(select(Product).where(Product.gtin == gtin))
+        if product is None or product.owner_org_id == registrant.id:
+            return gtin
+        key = (registrant.id, gtin)
+        if key not in self.own_products:
+            made = create_product(
+                self.db,
+                registrant,
+                name=f"{gtin} of {registrant.id}",
+                category=Category.COLD_CHAIN,
+                company_prefix=PREFIX,
+            )
+            self.own_products[key] = made.gtin
+        return self.own_products[key]
+
     def register(self, org_id: int, gtin: str, quantity: int, codes: int) -> None:
         self.made += 1
         lot = f"L{self.made}"
         registrant = self.org(org_id)
+        gtin = self.own_gtin(registrant, gtin)
         batch = register_batch(
             self.db, self.signer, registrant, gtin=gtin, lot=lot, quantity=quantity, attrs=COLD_ATTRS
         )

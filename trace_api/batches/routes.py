@@ -14,6 +14,7 @@ from trace_api.web.deps import CurrentOrg, SessionDep, StateDep, require_role
 from trace_api.web.errors import error_responses
 from trace_api.web.idempotency import IdempotencyKey, run_once
 from trace_api.web.queries import get_visible_batch
+from trace_api.web.schemas import Limit, Offset, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["batches"])
 
@@ -40,7 +41,7 @@ def create_batch(
 
 @router.get("/batches", response_model=list[BatchOut], responses=error_responses())
 def list_batches(
-    org: CurrentOrg, session: SessionDep, state: StateDep, offset: int = 0, limit: int = 50
+    org: CurrentOrg, session: SessionDep, state: StateDep, offset: Offset = 0, limit: Limit = 50
 ) -> list[BatchOut]:
     """Batches this organisation registered or holds (all, for a regulator), newest first."""
     rows = service.newest_batches(session, org, offset=max(offset, 0), limit=max(1, min(limit, 200)))
@@ -48,7 +49,7 @@ def list_batches(
 
 
 @router.get("/batches/{batch_id}", response_model=BatchOut, responses=error_responses(errors.UnknownBatch))
-def get_batch(batch_id: int, org: CurrentOrg, session: SessionDep, state: StateDep) -> BatchOut:
+def get_batch(batch_id: RowId, org: CurrentOrg, session: SessionDep, state: StateDep) -> BatchOut:
     batch = get_visible_batch(session, org, batch_id)
     return service.batch_view(session, batch, state.settings.public_url, for_org_id=org.id)
 
@@ -62,7 +63,7 @@ def get_batch(batch_id: int, org: CurrentOrg, session: SessionDep, state: StateD
     ),
 )
 async def upload_document(
-    batch_id: int,
+    batch_id: RowId,
     org: CurrentOrg,
     session: SessionDep,
     state: StateDep,
@@ -90,6 +91,6 @@ async def upload_document(
 @router.get(
     "/batches/{batch_id}/documents", response_model=list[DocumentOut], responses=error_responses(errors.UnknownBatch)
 )
-def list_documents(batch_id: int, org: CurrentOrg, session: SessionDep) -> list[DocumentOut]:
+def list_documents(batch_id: RowId, org: CurrentOrg, session: SessionDep) -> list[DocumentOut]:
     batch = get_visible_batch(session, org, batch_id)
     return [DocumentOut.model_validate(d) for d in service.documents_of(session, batch)]

@@ -7,14 +7,14 @@ import datetime as dt
 from pydantic import Field, model_validator
 
 from ledger.models import Category
-from trace_api.web.schemas import Request, Response
+from trace_api.web.schemas import Quantity, RefId, Request, Response
 
 
 class BatchCreate(Request):
     gtin: str
     lot: str = Field(description="GS1 AI 10: up to 20 characters of character set 82")
-    quantity: int = Field(gt=0, strict=True)
-    location_id: int | None = None
+    quantity: Quantity
+    location_id: RefId | None = Field(default=None, description="where it was made: one of the registrant's locations")
     production_date: dt.date | None = None
     expiry_date: dt.date | None = None
     customs_declaration_no: str | None = Field(default=None, max_length=40, description="报关单号")

@@ -12,6 +12,7 @@ from trace_api.web.deps import CurrentOrg, SessionDep, StateDep
 from trace_api.web.errors import error_responses
 from trace_api.web.idempotency import IdempotencyKey, run_once
 from trace_api.web.queries import get_visible_batch
+from trace_api.web.schemas import Limit, Offset, QueryId, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["codes"])
 
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["codes"])
     },
 )
 def issue_codes(
-    batch_id: int,
+    batch_id: RowId,
     body: CodeRunCreate,
     org: CurrentOrg,
     session: SessionDep,
@@ -52,19 +53,19 @@ def issue_codes(
 
 
 @router.get("/code-runs/{run_id}", response_model=CodeRunOut, responses=error_responses(errors.UnknownBatch))
-def code_run(run_id: int, org: CurrentOrg, session: SessionDep) -> CodeRunOut:
+def code_run(run_id: RowId, org: CurrentOrg, session: SessionDep) -> CodeRunOut:
     return CodeRunOut.model_validate(service.visible_run(session, org, run_id))
 
 
 @router.get("/batches/{batch_id}/codes", response_model=list[CodeOut], responses=error_responses(errors.UnknownBatch))
 def list_codes(
-    batch_id: int,
+    batch_id: RowId,
     org: CurrentOrg,
     session: SessionDep,
     state: StateDep,
-    run: int | None = None,
-    offset: int = 0,
-    limit: int = 100,
+    run: QueryId | None = None,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[CodeOut]:
     """The batch's item codes in issue order, with their Digital Links (signed, as printed in the QR)."""
     batch = get_visible_batch(session, org, batch_id)

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from ledger.coldchain.profiles import ProfileName
 from ledger.models import ExcursionKind, ExcursionStatus, LogScope
-from trace_api.web.schemas import ReadingIn, Request, Response
+from trace_api.web.schemas import BIGINT_MAX, ReadingIn, Request, Response
 
 MAX_GATEWAY_READINGS = 100_000
 
@@ -17,8 +17,8 @@ class ScopeIn(Request):
     """What readings are for: a shipment (its sender or receiver records), a location of the recording
     organisation, or its holding of a batch (GTIN and lot)."""
 
-    shipment_id: int | None = Field(default=None, ge=1)
-    location_id: int | None = Field(default=None, ge=1)
+    shipment_id: int | None = Field(default=None, ge=1, le=BIGINT_MAX)
+    location_id: int | None = Field(default=None, ge=1, le=BIGINT_MAX)
     gtin: str | None = Field(default=None, max_length=14)
     lot: str | None = Field(default=None, max_length=20)
 

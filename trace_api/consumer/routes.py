@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Final
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -54,20 +55,13 @@ def item(
 ) -> Response:
     """One pack: product, origin, certificates, journey, recall warning, anchoring proof. The label's signature
     ``s`` is checked: missing, altered or foreign is refused like a code never issued (CodeNotGenuine)."""
-    link = DigitalLink(gtin=gtin, lot=lot, serial=serial)
-    now = utcnow()
-    cached, counted_code_id = VIEWS.view(session, link, state.settings.public_url, signature=s, now=now)
-    if counted_code_id is not None:
-        # Counted by the worker, so a lookup stays a read (perf: no write on the hot path).
-        state.tasks.send(TaskName.COUNT_LOOKUP, counted_code_id, int(now.timestamp() * 1000))
-    return answer(request, cached)
+    return resolve(request, session, state, signature=s)
 
 
 @router.get("/01/{gtin}/10/{lot}", response_model=PublicView, responses=error_responses(errors.UnknownCode))
 def batch(gtin: str, lot: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
     """A batch code (一品一码 at batch level)."""
-    link = DigitalLink(gtin=gtin, lot=lot)
-    return answer(request, VIEWS.view(session, link, state.settings.public_url)[0])
+    return resolve(request, session, state)
 
 
 @router.get("/00/{sscc}", response_model=CaseView, responses=error_responses(errors.UnknownCode))
@@ -77,6 +71,42 @@ def case(sscc: str, request: Request, session: ReadSessionDep, state: StateDep) 
     if wants_json(request):
         return JSONResponse(view.model_dump(mode="json"))
     return PAGES.render(request, "case.html", {"view": view})
+
+
+@router.get("/01/{gtin}/10/{rest:path}", include_in_schema=False)
+def percent_encoded(gtin: str, rest: str, request: Request, session: ReadSessionDep, state: StateDep) -> Response:
+    """A lot or serial with a percent-encoded ``/`` (``%2F``): the server decodes it before routing, so the path
+    has more segments than the two routes above take."""
+    signature = request.query_params.get("s")
+    if signature is not None and len(signature) > 200:
+        raise errors.InvalidDigitalLink("the label's signature s is longer than 200 characters", code=request.url.path)
+    return resolve(request, session, state, signature=signature)
+
+
+def resolve(request: Request, session: ReadSessionDep, state: StateDep, signature: str | None = None) -> Response:
+    """The code's public view from the cache (docs/performance.md); a counted (sold) item's lookup goes to the
+    worker, so a lookup stays a read (docs/alerts.md)."""
+    now = utcnow()
+    cached, counted_code_id = VIEWS.view(session, link_of(request), state.settings.public_url, signature, now)
+    if counted_code_id is not None:
+        state.tasks.send(TaskName.COUNT_LOOKUP, counted_code_id, int(now.timestamp() * 1000))
+    return answer(request, cached)
+
+
+def link_of(request: Request) -> DigitalLink:
+    """The Digital Link as sent: read from the raw path, since GS1 percent-encodes a lot or serial's ``/`` (and a
+    decoded ``A%2F21%2FB`` would read as lot ``A`` and serial ``B``). See docs/identifiers.md."""
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    segments = [unquote(part) for part in raw.decode("latin-1").split("/")]
+    match segments:
+        case ["", "01", gtin, "10", lot]:
+            return DigitalLink(gtin=gtin, lot=lot)
+        case ["", "01", gtin, "10", lot, "21", serial]:
+            return DigitalLink(gtin=gtin, lot=lot, serial=serial)
+    raise errors.InvalidDigitalLink(
+        "a lotline code is /01/{gtin}/10/{lot}[/21/{serial}], with a '/' in a lot or serial written %2F",
+        code=request.url.path,
+    )
 
 
 def wants_json(request: Request) -> bool:

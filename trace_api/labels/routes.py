@@ -14,6 +14,7 @@ from trace_api.web.deps import CurrentOrg, SessionDep, StateDep
 from trace_api.web.errors import error_responses
 from trace_api.web.files import attachment
 from trace_api.web.queries import get_visible_batch
+from trace_api.web.schemas import Limit, Offset, QueryId, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["labels"])
 
@@ -26,7 +27,7 @@ MAX_SHEET_LABELS: Final = 2_400  # 100 A4 pages; larger runs are printed in seve
     response_class=Response,
 )
 def code_label(
-    batch_id: int, serial: str, fmt: str, org: CurrentOrg, session: SessionDep, state: StateDep, lang: str = "zh-CN"
+    batch_id: RowId, serial: str, fmt: str, org: CurrentOrg, session: SessionDep, state: StateDep, lang: str = "zh-CN"
 ) -> Response:
     """One code's label: the signed Digital Link as a QR code, with GTIN, lot, serial and expiry printed."""
     check_format(fmt)
@@ -56,13 +57,13 @@ def check_range(offset: int, limit: int) -> None:
     response_class=Response,
 )
 def label_sheet(
-    batch_id: int,
+    batch_id: RowId,
     org: CurrentOrg,
     session: SessionDep,
     state: StateDep,
-    run: int | None = None,
-    offset: int = 0,
-    limit: int = 240,
+    run: QueryId | None = None,
+    offset: Offset = 0,
+    limit: Limit = 240,
     lang: str = "zh-CN",
 ) -> Response:
     """A4 label sheets (3 × 8 a page) for a batch's codes, in issue order, optionally one code run only."""

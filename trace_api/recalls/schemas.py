@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import Field, model_validator
 
-from trace_api.web.schemas import Request, Response
+from trace_api.web.schemas import MAX_QUANTITY, Request, Response
 
 
 class BatchName(Request):
@@ -43,9 +43,9 @@ class HoldingReport(Request):
 
     gtin: str = Field(max_length=14)
     lot: str = Field(max_length=20)
-    quarantined: int = Field(default=0, ge=0, strict=True)
-    returned: int = Field(default=0, ge=0, strict=True)
-    destroyed: int = Field(default=0, ge=0, strict=True)
+    quarantined: int = Field(default=0, ge=0, le=MAX_QUANTITY, strict=True)
+    returned: int = Field(default=0, ge=0, le=MAX_QUANTITY, strict=True)
+    destroyed: int = Field(default=0, ge=0, le=MAX_QUANTITY, strict=True)
 
 
 class Acknowledgement(Request):

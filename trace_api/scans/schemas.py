@@ -8,19 +8,19 @@ from typing import Any, Final, Literal
 from pydantic import Field, model_validator
 
 from ledger.policy import TradeAction
-from trace_api.web.schemas import ReadingIn, Request, Response
+from trace_api.web.schemas import Quantity, ReadingIn, RefId, Request, Response
 
 
 class BatchQuantity(Request):
     gtin: str
     lot: str
-    quantity: int = Field(gt=0, strict=True, description="whole units of the product")
+    quantity: Quantity
 
 
 class TransformOutput(Request):
     gtin: str
     lot: str
-    quantity: int = Field(gt=0, strict=True)
+    quantity: Quantity
 
 
 class SensorIn(Request):
@@ -48,12 +48,14 @@ class Scan(Request):
     codes: list[str] = Field(default_factory=list, max_length=10_000)
     lines: list[BatchQuantity] = Field(default_factory=list, max_length=1_000)
     to_org: str | None = Field(default=None, description="ship: the receiver's USCC")
-    shipment_id: int | None = Field(default=None, description="receive: the shipment being received")
+    shipment_id: RefId | None = Field(default=None, description="receive: the shipment being received")
     sscc: str | None = Field(default=None, description="pack/unpack: the case or pallet")
     passed: bool | None = Field(default=None, description="inspect: the result")
     reason: str | None = Field(default=None, max_length=500)
     output: TransformOutput | None = None
-    location_id: int | None = None
+    location_id: RefId | None = Field(
+        default=None, description="where it happened: one of the organisation's locations"
+    )
     event_time: dt.datetime | None = Field(default=None, description="when it happened (offline scans); default now")
     sensors: list[SensorIn] = Field(default_factory=list, max_length=20, description="temperature read at the scan")
     vvm_stage: int | None = Field(

@@ -44,7 +44,7 @@ def code_trace(session: Session, org: Organisation, link: DigitalLink, public_ur
     found = find(session, link)
     regulator = org.has_role(Role.REGULATOR)
     steps = journey(session, found)
-    involved = [s for s in steps if s.by.id == org.id or any(org.name in (m["from"], m["to"]) for m in s.movements)]
+    involved = [s for s in steps if org.id in s.party_ids]
     if not regulator and found.batch.registrant_org_id != org.id and not involved:
         raise errors.UnknownCode(f"{link.element_string()} is not visible to this organisation", code=link.path)
     mine = {s.event_id for s in involved}

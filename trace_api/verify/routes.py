@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from ledger import errors
 from trace_api.verify.schemas import EventProof
 from trace_api.verify.service import event_proof
-from trace_api.web.deps import ReadSessionDep, StateDep
+from trace_api.web.deps import ReadSessionDep, StateDep, ViewerOrg
 from trace_api.web.errors import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["verify"])
@@ -20,12 +20,15 @@ HEX_DIGEST: Final = re.compile(r"[0-9a-fA-F]{64}")
 
 
 @router.get("/verify/events/{event_id:path}", response_model=EventProof, responses=error_responses(errors.UnknownEvent))
-def verify_event(event_id: str, session: ReadSessionDep, state: StateDep, ver: str | None = None) -> EventProof:
+def verify_event(
+    event_id: str, session: ReadSessionDep, state: StateDep, viewer: ViewerOrg, ver: str | None = None
+) -> EventProof:
     """An event, its CBV 2.0 hash recomputed, its signature, its Merkle proof, tx and block, and the contract's own
     verdict on the proof (``status``: pending, anchored, verified, mismatch, or refused when the signature is not
-    its organisation's and anchoring refused it). Public: proofs reveal nothing
-    beyond the event, which the consumer page already shows in part."""
-    return event_proof(session, state.chain_client(), normalise_event_id(event_id, ver), state.signer.domain)
+    its organisation's and anchoring refused it). Public without a token: the hashes, the proof and the block.
+    The EPCIS document itself (counterparties' USCCs, every serial) only with the bearer token of an organisation
+    that took part in the event, or of a regulator."""
+    return event_proof(session, state.chain_client(), normalise_event_id(event_id, ver), state.signer.domain, viewer)
 
 
 def normalise_event_id(event_id: str, ver: str | None) -> str:

@@ -42,7 +42,10 @@ class ChainUnreachable(Response):
 
 class EventProof(Response):
     event_id: str
-    event: dict[str, Any] = Field(description="the EPCIS 2.0 event as stored")
+    event: dict[str, Any] | None = Field(
+        description="the EPCIS 2.0 event as stored, for the organisations that took part in it and for regulators "
+        "(bearer token); none for anyone else, since it names counterparties and every serial it moved"
+    )
     recomputed_hash: str
     hash_matches: bool
     error_declaration: dict[str, Any] | None = Field(

@@ -7,7 +7,7 @@ never ``verified``: ``refused`` when the anchoring worker refused it, ``mismatch
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from chain.client import ChainClient, ChainUnavailable
@@ -16,15 +16,22 @@ from ledger.declarations import declaration_of
 from ledger.declarations import published as published_declaration
 from ledger.event_hash import event_hash, hash_digest
 from ledger.merkle import verify_proof
-from ledger.models import Anchor, AnchorStatus, Event, Organisation, OutboxEntry
+from ledger.models import Anchor, AnchorStatus, Event, Movement, Organisation, OutboxEntry, Role
 from ledger.signature_check import SignedRow, signature_problem
 from ledger.signing import SigningDomain
 from trace_api.verify.schemas import AnchorOut, ChainUnreachable, ChainVerdict, EventProof, SignatureOut
 
 
-def event_proof(session: Session, client: ChainClient | None, event_id: str, domain: SigningDomain) -> EventProof:
+def event_proof(
+    session: Session,
+    client: ChainClient | None,
+    event_id: str,
+    domain: SigningDomain,
+    viewer: Organisation | None = None,
+) -> EventProof:
     """``status``: pending until the event is in a confirmed anchor, then anchored; verified or mismatch once
-    the contract (when there is one to ask) has checked the proof."""
+    the contract (when there is one to ask) has checked the proof. The event's document is shown only to a
+    ``viewer`` that took part in it or regulates (see docs/anchoring.md): the hashes and the proof are public."""
     event = session.scalar(select(Event).where(Event.event_id == event_id))
     if event is None:
         raise errors.UnknownEvent(f"no event {event_id}", event_id=event_id)
@@ -47,7 +54,7 @@ def event_proof(session: Session, client: ChainClient | None, event_id: str, dom
     )
     proof = EventProof(
         event_id=event.event_id,
-        event=event.document,
+        event=event.document if viewer is not None and took_part(session, viewer, event) else None,
         recomputed_hash=recomputed,
         hash_matches=recomputed == event.event_id,
         error_declaration=published_declaration(declared) if (declared := declaration_of(session, event.seq)) else None,
@@ -70,6 +77,16 @@ def event_proof(session: Session, client: ChainClient | None, event_id: str, dom
         proof.status = "refused" if refused is not None else "pending"
         return proof
     return _checked(proof, event, anchor, client)
+
+
+def took_part(session: Session, org: Organisation, event: Event) -> bool:
+    """A regulator, the event's recorder, or a sender or receiver of goods it moved."""
+    if org.has_role(Role.REGULATOR) or event.org_id == org.id:
+        return True
+    moved = select(Movement.id).where(
+        Movement.event_seq == event.seq, or_(Movement.from_org_id == org.id, Movement.to_org_id == org.id)
+    )
+    return session.scalar(moved.limit(1)) is not None
 
 
 def _checked(proof: EventProof, event: Event, anchor: Anchor, client: ChainClient | None) -> EventProof:

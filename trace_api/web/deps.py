@@ -63,12 +63,22 @@ def get_current_org(
     return session.merge(org, load=False)
 
 
+def get_optional_org(
+    session: Annotated[Session, Depends(get_read_session, scope="function")],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Organisation | None:
+    """For public reads that tell more to a party involved: no token is the public, a wrong one is refused (401)
+    rather than quietly taken for the public."""
+    return None if credentials is None else authenticate(session, credentials.credentials)
+
+
 StateDep = Annotated[AppState, Depends(get_state)]
 # scope="function": the session commits when the route returns, before the client gets an answer, so an
 # acknowledged scan is always in the ledger.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CurrentOrg = Annotated[Organisation, Depends(get_current_org)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+ViewerOrg = Annotated[Organisation | None, Depends(get_optional_org)]
 
 
 def require_role(org: Organisation, *roles: Role) -> None:

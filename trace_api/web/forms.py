@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from fastapi import Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
 from ledger import errors
@@ -22,7 +22,7 @@ from trace_api.state import AppState
 from trace_api.web.auth import csrf_ok
 from trace_api.web.i18n import Words
 from trace_api.web.idempotency import run_once
-from trace_api.web.schemas import Response
+from trace_api.web.schemas import Response, check_input
 
 FORM_KEY: Final = re.compile(r"^[0-9a-f]{32}$")
 
@@ -33,6 +33,13 @@ class SignedForm(BaseModel):
 
     csrf: str = ""
     form_key: str = ""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _shared_input_rules(cls, value: Any, _info: ValidationInfo) -> Any:
+        """The API's rules for what a client sends (``trace_api.web.schemas``): no control characters in text."""
+        check_input(value)
+        return value
 
 
 class FormRefusal(errors.LotlineError):
