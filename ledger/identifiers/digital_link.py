@@ -282,6 +282,8 @@ def parse_code(text: str) -> DigitalLink:
             body = value[len(SymbologyIdentifier.extract(value)) :]
         except ParseError as exc:
             raise _refusal(text, str(exc)) from exc
+        except IndexError as exc:  # biip reads value[1] and value[2] unchecked: "]" or "]d" alone
+            raise _refusal(text, "a symbology identifier is ']' and two characters") from exc
     if not body:
         raise _refusal(text, "it holds no data")
     if _URI_SCHEME.match(body):

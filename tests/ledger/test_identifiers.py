@@ -400,6 +400,8 @@ def test_scanner_input_of_other_shapes_is_read(text: str, expected: DigitalLink)
     [
         ("   ", "holds no data"),
         ("]d2", "holds no data"),
+        ("]", "two characters"),  # found by schemathesis as ?code=%5D: biip raised IndexError, a 500
+        ("]d", "holds no data"),
         ("hello", "Application Identifier"),
         (f"(01){GTIN}(10)A B", "whitespace inside the value 'A B'"),
         (f"(01){GTIN}(10)A(10)B", r"AI \(10\) appears twice"),

@@ -11,14 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import trade
+from ledger.code_signing import signed_uri
 from ledger.codes import issue_item_codes
 from ledger.errors import UnknownOrganisation
 from ledger.goods import Goods
 from ledger.identifiers import DigitalLink, make_uscc
-from ledger.models import Category, Location, Organisation, Role
+from ledger.models import Category, Code, Location, Organisation, Role
 from ledger.recorder import Signer
 from ledger.registry import (
     BatchAttributes,
@@ -132,7 +134,7 @@ def _cold_chain(network: _Network, public_url: str) -> dict[str, str]:
     network.hop("wholesale1", "restaurant", items[20:30])
     trade.sell(network.session, network.signer, network.at("supermarket"), Goods(codes=(items[0],)))
     return {
-        "beef_item": items[0].uri(public_url),
+        "beef_item": _signed(network.session, batch.id, items[0], public_url),
         "beef_batch": DigitalLink(gtin=beef.gtin, lot=batch.lot).uri(public_url),
     }
 
@@ -172,4 +174,11 @@ def _vaccines(network: _Network, public_url: str) -> dict[str, str]:
     network.hop("province_cdc", "county_cdc", doses[:30])
     network.hop("county_cdc", "clinic", doses[:10])
     trade.administer(network.session, network.signer, network.at("clinic"), Goods(codes=(doses[0], doses[1])))
-    return {"vaccine_dose": doses[0].uri(public_url)}
+    return {"vaccine_dose": _signed(network.session, batch.id, doses[0], public_url)}
+
+
+def _signed(session: Session, batch_id: int, item: DigitalLink, public_url: str) -> str:
+    """The item's address as its QR prints it, with the issuer's signature: the consumer page refuses a bare one."""
+    signature = session.scalar(select(Code.signature).where(Code.batch_id == batch_id, Code.serial == item.serial))
+    assert signature is not None, "issue_item_codes signs every code"
+    return signed_uri(item, public_url, signature)

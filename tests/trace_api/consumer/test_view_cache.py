@@ -59,8 +59,8 @@ def test_an_item_shipped_on_its_own_shows_its_journey_at_the_next_lookup_and_oth
     )  # type: ignore[index]
     assert issued.status_code in (200, 201, 202), issued.text
     codes = api.client.get(f"/api/v1/batches/{net['batch']['id']}/codes", headers=api.auth(str(net["imp"])))  # type: ignore[index]
-    links = [c["digital_link"] for c in codes.json()]
-    paths = ["/" + link.split("/", 3)[3].partition("?")[0] for link in links]
+    links = [c["signed_link"] for c in codes.json()]
+    paths = ["/" + link.split("/", 3)[3] for link in links]  # as the QR prints it, with the issuer's ?s=...
     before = [look_up(api, p)["status"]["item_status"] for p in paths]
     assert before == ["active", "active"]
     ship = scan(api, str(net["imp"]), {"action": "ship", "to_org": net["market"]["uscc"], "codes": [links[0]]})  # type: ignore[index]
@@ -68,3 +68,20 @@ def test_an_item_shipped_on_its_own_shows_its_journey_at_the_next_lookup_and_oth
     assert [s["step"] for s in look_up(api, paths[0])["journey"]][-2:] == ["shipping", "receiving"]
     assert "shipping" not in [s["step"] for s in look_up(api, paths[1])["journey"]]
     assert len(VIEWS._views) > 0
+
+
+def test_a_cached_view_is_answered_only_to_the_signature_it_was_checked_with(api: Api) -> None:
+    net = setup_chain(api)
+    issued = api.client.post(
+        f"/api/v1/batches/{net['batch']['id']}/codes", json={"count": 1}, headers=api.auth(str(net["imp"]))
+    )  # type: ignore[index]
+    assert issued.status_code in (200, 201, 202), issued.text
+    codes = api.client.get(f"/api/v1/batches/{net['batch']['id']}/codes", headers=api.auth(str(net["imp"])))  # type: ignore[index]
+    genuine = "/" + codes.json()[0]["signed_link"].split("/", 3)[3]
+    look_up(api, genuine)
+    look_up(api, genuine)  # now cached
+    bare, _, signature = genuine.partition("?s=")
+    altered = f"{bare}?s={signature[:-2]}{'A' if signature[-2] != 'A' else 'B'}{signature[-1]}"
+    for forged in (bare, altered):
+        reply = api.client.get(forged, headers=JSON)
+        assert (reply.status_code, reply.json()["error"]) == (404, "CodeNotGenuine"), reply.text

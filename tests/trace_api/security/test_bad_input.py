@@ -135,7 +135,7 @@ def test_a_lot_and_serial_with_a_slash_are_percent_encoded_and_resolve(api: Api)
     )
     assert issued.status_code == 201, issued.text
     (item,) = api.client.get(f"/api/v1/batches/{batch.json()['id']}/codes", headers=owner).json()
-    path = item["digital_link"].removeprefix("https://trace.example.cn")
+    path = item["signed_link"].removeprefix("https://trace.example.cn")  # as the QR prints it, ?s= included
     assert path.startswith(f"/01/{net['gtin']}/10/A%2F21%2FB/21/")
     page = api.client.get(path, headers=JSON)
     assert (page.status_code, page.json()["batch"]["lot"]) == (200, lot)
