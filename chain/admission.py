@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.models import Event, Organisation, OutboxEntry, utcnow
-from ledger.signature_check import NonceBook, SignedRow
+from ledger.signature_check import SIGNED_COLUMNS, NonceBook, SignedRow
 from ledger.signing import SigningDomain
 
 logger = logging.getLogger(__name__)
@@ -47,16 +47,7 @@ def _unchecked(
         rows = [
             SignedRow(*row)
             for row in session.execute(
-                select(
-                    Event.seq,
-                    Event.event_id,
-                    Event.org_id,
-                    Event.signer,
-                    Event.nonce,
-                    Event.deadline,
-                    Event.signature,
-                    Event.recorded_at,
-                )
+                select(*SIGNED_COLUMNS)
                 .join(OutboxEntry, OutboxEntry.event_seq == Event.seq)
                 .where(OutboxEntry.anchor_id.is_(None), OutboxEntry.refused_at.is_(None))
                 .order_by(OutboxEntry.event_seq)

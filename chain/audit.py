@@ -48,7 +48,7 @@ from ledger.models import (
     RecallTarget,
 )
 from ledger.projection import check_projections
-from ledger.signature_check import NonceBook, SignedRow
+from ledger.signature_check import SIGNED_COLUMNS, NonceBook, SignedRow
 from ledger.signing import SigningDomain
 
 __all__ = ["AuditReport", "Finding", "FindingKind", "Resume", "audit", "recall_target_findings"]
@@ -102,16 +102,7 @@ def _check_signatures(session: Session, domain: SigningDomain, report: AuditRepo
     addresses = dict(session.execute(select(Organisation.id, Organisation.chain_address)).all())
     book = NonceBook(dict(since.nonces))
     rows = session.execute(
-        select(
-            Event.seq,
-            Event.event_id,
-            Event.org_id,
-            Event.signer,
-            Event.nonce,
-            Event.deadline,
-            Event.signature,
-            Event.recorded_at,
-        )
+        select(*SIGNED_COLUMNS)
         .where(Event.seq > since.after_seq)
         .order_by(Event.seq)
         .execution_options(yield_per=_STREAM)

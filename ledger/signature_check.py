@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Final
 
 from ledger.errors import LotlineError
 from ledger.event_hash import hash_digest
+from ledger.models import Event
 from ledger.signing import EventSignature, SigningDomain, verify_event_signature
 
 
@@ -30,6 +32,23 @@ class SignedRow:
     deadline: int
     signature: str
     recorded_at: datetime
+
+    @classmethod
+    def of(cls, event: Event) -> SignedRow:
+        return cls(*(getattr(event, column.key) for column in SIGNED_COLUMNS))
+
+
+SIGNED_COLUMNS: Final[tuple[Any, ...]] = (
+    Event.seq,
+    Event.event_id,
+    Event.org_id,
+    Event.signer,
+    Event.nonce,
+    Event.deadline,
+    Event.signature,
+    Event.recorded_at,
+)
+"""What to select for :class:`SignedRow`, in its field order."""
 
 
 def signature_problem(

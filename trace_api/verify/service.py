@@ -37,21 +37,7 @@ def event_proof(
         raise errors.UnknownEvent(f"no event {event_id}", event_id=event_id)
     recomputed = event_hash({k: v for k, v in event.document.items() if k != "eventID"})
     author = session.get(Organisation, event.org_id)
-    problem = signature_problem(
-        SignedRow(
-            event.seq,
-            event.event_id,
-            event.org_id,
-            event.signer,
-            event.nonce,
-            event.deadline,
-            event.signature,
-            event.recorded_at,
-        ),
-        domain,
-        author.chain_address if author else None,
-        None,
-    )
+    problem = signature_problem(SignedRow.of(event), domain, author.chain_address if author else None, None)
     proof = EventProof(
         event_id=event.event_id,
         event=event.document if viewer is not None and took_part(session, viewer, event) else None,
