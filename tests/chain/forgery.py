@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from ledger.event_hash import event_hash, hash_digest
 from ledger.merkle import keccak256
-from ledger.models import Event, OutboxEntry
-from ledger.signing import EventSigner
+from ledger.models import Event, Organisation, OutboxEntry
+from ledger.signing import EventSigner, SigningDomain
 from tests.ledger.network import Network
 
 FORGER_KEY = keccak256(b"lotline test forger")
@@ -20,11 +20,17 @@ FORGER_KEY = keccak256(b"lotline test forger")
 
 def forge_event(db: Session, net: Network) -> Event:
     """A copy of the importer's latest event, one second later, signed with the forger's key under its name."""
-    model = db.scalars(select(Event).where(Event.org_id == net.importer.id).order_by(Event.seq.desc()).limit(1)).one()
+    return forge_event_as(db, net.importer, net.signer.domain)
+
+
+def forge_event_as(db: Session, org: Organisation, domain: SigningDomain) -> Event:
+    """A copy of ``org``'s latest event, one second later, signed with the forger's key under its name and
+    address, with the next nonce and an outbox row, committed."""
+    model = db.scalars(select(Event).where(Event.org_id == org.id).order_by(Event.seq.desc()).limit(1)).one()
     body = {k: v for k, v in model.document.items() if k != "eventID"} | {"eventTime": "2026-01-01T00:00:01.000Z"}
     event_id = event_hash(body)
-    nonce = net.importer.signature_nonce + 1
-    forged = EventSigner(FORGER_KEY).sign(hash_digest(event_id), nonce=nonce, deadline=2**40, domain=net.signer.domain)
+    nonce = org.signature_nonce + 1
+    forged = EventSigner(FORGER_KEY).sign(hash_digest(event_id), nonce=nonce, deadline=2**40, domain=domain)
     seq = db.execute(
         insert(Event)
         .values(
@@ -34,9 +40,9 @@ def forge_event(db: Session, net: Network) -> Event:
             biz_step=model.biz_step,
             disposition=model.disposition,
             event_time=model.event_time,
-            org_id=net.importer.id,
+            org_id=org.id,
             document={**body, "eventID": event_id},
-            signer=net.importer.chain_address,
+            signer=org.chain_address,
             nonce=nonce,
             deadline=forged.deadline,
             signature="0x" + forged.signature.hex(),

@@ -7,52 +7,21 @@ signature; once the worker's admission check refused it, it is ``refused``.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chain.admission import admit
-from ledger.event_hash import event_hash, hash_digest
-from ledger.merkle import keccak256
-from ledger.models import Event, Organisation, OutboxEntry
-from ledger.signing import EventSigner, SigningDomain
+from ledger.models import Organisation
+from ledger.signing import SigningDomain
+from tests.chain.forgery import forge_event_as
 from tests.trace_api.client import Api
 from tests.trace_api.pages import register_beef
-
-FORGER = EventSigner(keccak256(b"lotline test forger"))
 
 
 def forge(session_factory: sessionmaker[Session], uscc: str, domain: SigningDomain) -> str:
     with session_factory() as db:
         org = db.scalars(select(Organisation).where(Organisation.uscc == uscc)).one()
-        model = db.scalars(select(Event).where(Event.org_id == org.id)).first()
-        assert model is not None
-        body: dict[str, Any] = {k: v for k, v in model.document.items() if k != "eventID"}
-        body["eventTime"] = "2026-01-01T00:00:01.000Z"
-        event_id = event_hash(body)
-        signature = FORGER.sign(hash_digest(event_id), nonce=org.signature_nonce + 1, deadline=2**40, domain=domain)
-        seq = db.execute(
-            insert(Event)
-            .values(
-                event_id=event_id,
-                event_type=model.event_type,
-                action=model.action,
-                biz_step=model.biz_step,
-                disposition=model.disposition,
-                event_time=model.event_time,
-                org_id=org.id,
-                document={**body, "eventID": event_id},
-                signer=org.chain_address,
-                nonce=signature.nonce,
-                deadline=signature.deadline,
-                signature="0x" + signature.signature.hex(),
-            )
-            .returning(Event.seq)
-        ).scalar_one()
-        db.execute(insert(OutboxEntry).values(event_seq=seq))
-        db.commit()
-    return event_id
+        return forge_event_as(db, org, domain).event_id
 
 
 def test_a_forged_event_row_shows_an_invalid_signature_and_once_refused_says_so(
